@@ -1,0 +1,1 @@
+"""Seamless configuration: the command language, clusters, selection state and service launch dicts.."""

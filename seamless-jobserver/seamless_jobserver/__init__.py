@@ -1,0 +1,1 @@
+"""Seamless job server (not written yet: an empty package).."""

@@ -1,0 +1,1 @@
+"""HTTP clients for the Seamless hashserver and database, read folders and launched services.."""

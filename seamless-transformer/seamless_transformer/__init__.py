@@ -1,0 +1,1 @@
+"""Seamless transformers: direct, delayed and Transformation, content-addressed and cached.."""
