@@ -1,0 +1,109 @@
+"""Exceptions raised by seamless_dask.
+
+Hierarchy (every class also derives from the builtin named in brackets)::
+
+    SeamlessDaskError
+    ├── WrapperConfigError [ValueError]       a seamless-dask-wrapper parameter is missing or
+    │                                         invalid (names the status file and the key)
+    ├── NoDaskClientError [RuntimeError]      a Dask operation needs a registered
+    │                                         SeamlessDaskClient and there is none
+    ├── DependencyError [RuntimeError]        an upstream transformation has an exception
+    ├── TransformationCanceledError [RuntimeError]
+    │                                         the transformation was canceled
+    └── WorkerSetupError [RuntimeError]       a Dask worker cannot host Seamless work
+                                              (too few threads, ...)
+"""
+
+from __future__ import annotations
+
+
+class SeamlessDaskError(Exception):
+    """Base class of every error raised by seamless_dask."""
+
+
+class WrapperConfigError(SeamlessDaskError, ValueError):
+    """A wrapper parameter (from the launcher's status file) is missing or invalid."""
+
+    def __init__(self, *, key: str, value: object, problem: str, path: str | None = None) -> None:
+        self.key = key
+        self.value = value
+        self.problem = problem
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" in the 'parameters' of status file {self.path}" if self.path else ""
+        return (
+            f"seamless-dask-wrapper parameter {self.key!r}{where} has value {self.value!r}: "
+            f"{self.problem}. Fix the queue definition in the cluster file "
+            "(~/.seamless/clusters.yaml) that produced these file_parameters."
+        )
+
+
+class NoDaskClientError(SeamlessDaskError, RuntimeError):
+    """No SeamlessDaskClient is registered in this process."""
+
+    def __str__(self) -> str:
+        return (
+            "No SeamlessDaskClient is registered. Call "
+            "seamless_dask.set_seamless_dask_client(SeamlessDaskClient(distributed_client)) "
+            "or select 'remote: daskserver' in seamless.profile.yaml."
+        )
+
+
+class DependencyError(SeamlessDaskError, RuntimeError):
+    """An upstream transformation has an exception, so this one cannot run."""
+
+    def __init__(self, *, pin: str, detail: str = "") -> None:
+        self.pin = pin
+        self.detail = detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"Dependency has an exception. (pin {self.pin!r})"
+        if self.detail:
+            text += "\n" + self.detail
+        return text
+
+
+class TransformationCanceledError(SeamlessDaskError, RuntimeError):
+    """The transformation was canceled before it produced a result."""
+
+    def __init__(self, *, tf_checksum: str | None = None) -> None:
+        self.tf_checksum = tf_checksum
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            CANCELED_TEXT if self.tf_checksum is None else f"{CANCELED_TEXT} ({self.tf_checksum})"
+        )
+
+
+class WorkerSetupError(SeamlessDaskError, RuntimeError):
+    """A Dask worker cannot host Seamless work as configured."""
+
+    def __init__(self, *, nthreads: int, seamless_workers: int) -> None:
+        self.nthreads = nthreads
+        self.seamless_workers = seamless_workers
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"Dask worker threads ({self.nthreads}) must be at least the Seamless worker count "
+            f"({self.seamless_workers}); raise worker_threads or lower the worker count."
+        )
+
+
+CANCELED_TEXT = "Transformation was canceled"
+DEPENDENCY_TEXT = "Dependency has an exception."
+
+__all__ = [
+    "CANCELED_TEXT",
+    "DEPENDENCY_TEXT",
+    "DependencyError",
+    "NoDaskClientError",
+    "SeamlessDaskError",
+    "TransformationCanceledError",
+    "WorkerSetupError",
+    "WrapperConfigError",
+]
