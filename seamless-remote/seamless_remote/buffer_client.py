@@ -1,0 +1,105 @@
+"""HTTP client for one hashserver (buffers by SHA-256 checksum).
+
+Endpoints: `GET /<cs>`, `PUT /<cs>`, `PUT /promise/<cs>`, `GET /has`, `GET /buffer-length`
+(JSON list bodies). Every buffer read is decoded (`Content-Encoding: zstd|gzip`) and verified
+against its checksum; a mismatch is fetched once more and then raised as CorruptBufferError,
+never returned as data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from .client import Client
+from .errors import CorruptBufferError, ReadOnlyClientError, RemoteHTTPError
+from .verify import decode_content, verified_content
+
+__all__ = ["BufferClient"]
+
+_ACCEPT = {"Accept-Encoding": "zstd, gzip, identity"}
+
+
+class BufferClient(Client):
+    """Reads (and, unless read-only, writes) buffers on a hashserver."""
+
+    kind = "hashserver"
+
+    async def get(self, checksum: str) -> bytes | None:
+        """The verified buffer, or None if the server does not have it."""
+        for attempt in (1, 2):
+            reply = await self._request("GET", checksum, headers=_ACCEPT)
+            if reply.status == 404:
+                return None
+            if reply.status == 400 and b"corruption" in reply.body.lower():
+                raise CorruptBufferError(self.url, checksum=checksum, actual=None)
+            if reply.status != 200:
+                raise RemoteHTTPError(
+                    f"{self.url}/{checksum}", method="GET", status=reply.status, body=reply.text()
+                )
+            content = await decode_content(reply.body, reply.headers.get("Content-Encoding"))
+            try:
+                return await verified_content(content, checksum, source=self.url)
+            except CorruptBufferError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def write(self, checksum: str, content: bytes) -> bool:
+        """Upload a buffer; True once the server has it."""
+        if self.readonly:
+            raise ReadOnlyClientError(self.url, operation=f"PUT of buffer {checksum}")
+        reply = await self._request("PUT", checksum, data=content)
+        if reply.status not in (200, 201, 202):
+            raise RemoteHTTPError(
+                f"{self.url}/{checksum}", method="PUT", status=reply.status, body=reply.text()
+            )
+        return True
+
+    async def promise(self, checksum: str) -> None:
+        """Announce an upload: GETs of `checksum` wait for it instead of answering 404."""
+        if self.readonly:
+            raise ReadOnlyClientError(self.url, operation=f"promise of buffer {checksum}")
+        reply = await self._request("PUT", f"promise/{checksum}")
+        if reply.status not in (200, 202):
+            raise RemoteHTTPError(
+                f"{self.url}/promise/{checksum}",
+                method="PUT",
+                status=reply.status,
+                body=reply.text(),
+            )
+
+    async def has(self, checksums: Sequence[str]) -> list[bool]:
+        """For each checksum: stored, being uploaded or promised."""
+        result = await self._list_query("has", checksums)
+        return [bool(item) for item in result]
+
+    async def buffer_lengths(self, checksums: Sequence[str]) -> list[int | None]:
+        """For each checksum: its length, or None if absent or only promised."""
+        result = await self._list_query("buffer-length", checksums)
+        lengths: list[int | None] = []
+        for item in result:
+            if isinstance(item, bool) or not isinstance(item, int) or item <= 0:
+                lengths.append(None)
+            else:
+                lengths.append(item)
+        return lengths
+
+    async def _list_query(self, endpoint: str, checksums: Sequence[str]) -> list:
+        checksums = list(checksums)
+        if not checksums:
+            return []
+        reply = await self._request("GET", endpoint, json=checksums)
+        if reply.status != 200:
+            raise RemoteHTTPError(
+                f"{self.url}/{endpoint}", method="GET", status=reply.status, body=reply.text()
+            )
+        result = json.loads(reply.body)
+        if not isinstance(result, list) or len(result) != len(checksums):
+            raise RemoteHTTPError(
+                f"{self.url}/{endpoint}",
+                method="GET",
+                status=reply.status,
+                body=f"expected a JSON list of {len(checksums)} items, got {reply.text()}",
+            )
+        return result

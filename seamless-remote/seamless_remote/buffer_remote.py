@@ -1,0 +1,210 @@
+"""Buffer storage through the active read folders, hashservers and write servers.
+
+seamless-core calls `get_buffer`, `promise`, `write_buffer` and `has_write_server` and reads
+`_write_server_clients`; seamless-config calls `activate`, `inspect_extern_clients` and
+`inspect_launched_clients`. Reads try the read folders, then the read servers, in order; the
+first verified hit wins. Writes and promises go to every write server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from seamless import Buffer, Checksum
+
+from .errors import CorruptBufferError, ServerUnavailableError
+from .launched import launch_service, relaunch
+from .registry import LaunchedService, get_remote_registry
+
+__all__ = [
+    "DISABLED",
+    "activate",
+    "deactivate",
+    "get_buffer",
+    "get_buffer_lengths",
+    "has_read_server",
+    "has_write_server",
+    "inspect_extern_clients",
+    "inspect_launched_clients",
+    "promise",
+    "write_buffer",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Set to True to make activate() a no-op (used by seamless-config's tests).
+DISABLED = False
+
+_VIEWS = {
+    "_read_folders_clients": "buffer_folders",
+    "_read_server_clients": "buffer_read_servers",
+    "_write_server_clients": "buffer_write_servers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Seamless 1.x attribute names that seamless-core reads, as views of the registry."""
+    if name in _VIEWS:
+        return getattr(get_remote_registry(), _VIEWS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def activate(
+    readonly: bool = False,
+    extra_launched_clients: Sequence[LaunchedService] = (),
+    extern_clients: Sequence[str] = (),
+    no_main: bool = False,
+) -> None:
+    """Rebuild the active buffer clients.
+
+    Parameters
+    ----------
+    readonly
+        Launch the main hashserver read-only and do not write to it.
+    extra_launched_clients
+        Further launched hashservers (see `seamless_remote.launched.launch_service`).
+    extern_clients
+        Names given to `define_extern_client` (types "hashserver" or "bufferfolder").
+    no_main
+        Do not launch the hashserver of the selected cluster/project/stage.
+    """
+    if DISABLED:
+        return
+    registry = get_remote_registry()
+    definitions = [
+        registry.get_extern(name, types=("hashserver", "bufferfolder")) for name in extern_clients
+    ]
+    launched = list(extra_launched_clients)
+    if not no_main and _cluster_selected():
+        launched.insert(0, launch_service("hashserver", readonly=readonly))
+    folders, readers, writers = [], [], []
+    for service in launched:
+        client = registry.buffer_client(service.url, readonly=service.readonly)
+        client.reconnect = _reconnector(service)
+        if service.directory is not None:
+            folders.append(registry.folder_client(service.directory))
+        readers.append(client)
+        if not service.readonly:
+            writers.append(client)
+    for definition in definitions:
+        if definition.type == "bufferfolder":
+            folders.append(registry.folder_client(str(definition.directory)))
+            continue
+        client = registry.buffer_client(str(definition.url), readonly=definition.readonly)
+        readers.append(client)
+        if not definition.readonly:
+            writers.append(client)
+    registry.buffer_folders = folders
+    registry.buffer_read_servers = readers
+    registry.buffer_write_servers = writers
+    registry.buffer_launched = launched
+    registry.buffer_extern = list(extern_clients)
+
+
+def deactivate() -> None:
+    """Use no buffer clients at all."""
+    registry = get_remote_registry()
+    registry.buffer_folders = []
+    registry.buffer_read_servers = []
+    registry.buffer_write_servers = []
+    registry.buffer_launched = []
+    registry.buffer_extern = []
+
+
+def _cluster_selected() -> bool:
+    from seamless_config import select
+
+    return select.get_selected_cluster() is not None
+
+
+def _reconnector(service: LaunchedService):
+    return lambda: relaunch(service)
+
+
+def has_read_server() -> bool:
+    """True if any read folder or hashserver is active."""
+    registry = get_remote_registry()
+    return bool(registry.buffer_folders or registry.buffer_read_servers)
+
+
+def has_write_server() -> bool:
+    """True if any writable hashserver is active."""
+    return bool(get_remote_registry().buffer_write_servers)
+
+
+def inspect_extern_clients() -> list[dict[str, Any]]:
+    """Remote-clients entries of the active extern buffer clients."""
+    registry = get_remote_registry()
+    return [registry.extern[name].as_entry() for name in registry.buffer_extern]
+
+
+def inspect_launched_clients() -> list[dict[str, Any]]:
+    """Remote-clients entries (with "cluster") of the active launched hashservers."""
+    return [service.as_entry() for service in get_remote_registry().buffer_launched]
+
+
+async def get_buffer(checksum: Checksum | str) -> Buffer | None:
+    """The buffer from the first read folder or hashserver that has it, verified.
+
+    Returns None when nobody has it. Raises CorruptBufferError when the only copies found
+    are corrupt, and ServerUnavailableError when a server that might have it is down.
+    """
+    cs = Checksum(checksum)
+    registry = get_remote_registry()
+    problem: CorruptBufferError | ServerUnavailableError | None = None
+    for client in [*registry.buffer_folders, *registry.buffer_read_servers]:
+        try:
+            content = await client.get(cs.hex())
+        except CorruptBufferError as exc:
+            logger.warning("%s", exc)
+            problem = exc
+            continue
+        except ServerUnavailableError as exc:
+            if problem is None:
+                problem = exc
+            continue
+        if content is not None:
+            return Buffer(content, checksum=cs)
+    if problem is not None:
+        raise problem
+    return None
+
+
+async def get_buffer_lengths(checksums: Sequence[Checksum | str]) -> list[int | None]:
+    """For each checksum, its length from the first client that knows it, else None."""
+    hexes = [Checksum(cs).hex() for cs in checksums]
+    result: list[int | None] = [None] * len(hexes)
+    registry = get_remote_registry()
+    for client in [*registry.buffer_folders, *registry.buffer_read_servers]:
+        todo = [i for i, length in enumerate(result) if length is None]
+        if not todo:
+            break
+        try:
+            lengths = await client.buffer_lengths([hexes[i] for i in todo])
+        except (ServerUnavailableError, OSError) as exc:
+            logger.warning("Skipping %r for buffer lengths: %s", client, exc)
+            continue
+        for i, length in zip(todo, lengths, strict=True):
+            result[i] = length
+    return result
+
+
+async def promise(checksum: Checksum | str) -> None:
+    """Promise the buffer to every write server (GETs wait for the upload)."""
+    cs = Checksum(checksum).hex()
+    clients = get_remote_registry().buffer_write_servers
+    await asyncio.gather(*(client.promise(cs) for client in clients))
+
+
+async def write_buffer(checksum: Checksum | str, buffer: Buffer | bytes) -> bool:
+    """Upload the buffer to every write server; False if there are none."""
+    cs = Checksum(checksum).hex()
+    content = buffer if isinstance(buffer, bytes) else buffer.content
+    clients = get_remote_registry().buffer_write_servers
+    if not clients:
+        return False
+    results = await asyncio.gather(*(client.write(cs, content) for client in clients))
+    return all(results)
