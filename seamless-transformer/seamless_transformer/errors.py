@@ -1,0 +1,114 @@
+"""Exceptions raised by seamless_transformer.
+
+Hierarchy (every class also derives from the builtin named in brackets)::
+
+    SeamlessTransformerError
+    ├── TransformationError [RuntimeError]      a transformation failed, or is not in the
+    │   │                                       state the call needs (not constructed, ...)
+    │   └── BashTransformationError             a bash transformer exited non-zero or made
+    │                                           no RESULT
+    ├── PureDaskModeError [RuntimeError]        transformers are forbidden in pure-Dask mode
+    ├── RemoteBackendError [RuntimeError]       execution "remote" without a registered backend
+    ├── SpawnError [RuntimeError]               spawn() misused (twice, bad count)
+    └── CelltypeError [ValueError]              unknown or unsupported celltype for a pin
+"""
+
+from __future__ import annotations
+
+
+class SeamlessTransformerError(Exception):
+    """Base class of every error raised by seamless_transformer."""
+
+
+class TransformationError(SeamlessTransformerError, RuntimeError):
+    """A transformation failed, or is not in the state that the call needs."""
+
+
+class BashTransformationError(TransformationError):
+    """A bash transformer failed: non-zero exit code, or no RESULT was produced."""
+
+    def __init__(self, *, code: str, returncode: int | None, detail: str = "") -> None:
+        self.code = code
+        self.returncode = returncode
+        self.detail = detail
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        lines = ["Bash transformer exception"]
+        if self.returncode is not None:
+            lines.append(f"Error: Return code {self.returncode}")
+        if self.detail:
+            lines.append(self.detail)
+        lines.append("*" * 60)
+        lines.append(self.code.rstrip("\n"))
+        lines.append("*" * 60)
+        return "\n".join(lines)
+
+
+class PureDaskModeError(SeamlessTransformerError, RuntimeError):
+    """Seamless transformers cannot run in pure-Dask mode (no result storage)."""
+
+    def __init__(self, *, reason: str, action: str = "create a transformation") -> None:
+        self.reason = reason
+        self.action = action
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"Cannot {self.action}: pure-Dask mode is active ({self.reason}). "
+            "In pure-Dask mode only a plain distributed.Client is available and Seamless "
+            "transformers (direct, delayed, seamless-run) are disabled, because there is no "
+            "hashserver/database to store results. Submit ordinary Dask work instead, or "
+            "switch to persistent mode: add '- persistent: true' to seamless.yaml (or remove "
+            "'persistent: false') and select a cluster that defines a hashserver and a database."
+        )
+
+
+class RemoteBackendError(SeamlessTransformerError, RuntimeError):
+    """Execution "remote" was selected but no remote backend is registered."""
+
+    def __init__(self, *, remote: str | None) -> None:
+        self.remote = remote
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        target = f" (remote: {self.remote})" if self.remote else ""
+        return (
+            f"Execution 'remote'{target} is selected, but no remote backend is registered. "
+            "A backend is registered when seamless_config activates a cluster with a "
+            "daskserver or jobserver (seamless.config.init() / set_stage()), or by calling "
+            "seamless_transformer.remote_backend.register_remote_backend(). Alternatively "
+            "select '- execution: process' (or 'spawn') in seamless.yaml, or set "
+            "transformer.local = True to run this transformer in-process."
+        )
+
+
+class SpawnError(SeamlessTransformerError, RuntimeError):
+    """spawn() was called twice, or with an invalid number of workers."""
+
+
+class CelltypeError(SeamlessTransformerError, ValueError):
+    """A pin or result was given a celltype that is unknown or not supported there."""
+
+    def __init__(self, *, pin: str, celltype: object, allowed: tuple[str, ...]) -> None:
+        self.pin = pin
+        self.celltype = celltype
+        self.allowed = allowed
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"Celltype {self.celltype!r} is not allowed for pin {self.pin!r}; "
+            f"use one of: {', '.join(self.allowed)}"
+        )
+
+
+__all__ = [
+    "BashTransformationError",
+    "CelltypeError",
+    "PureDaskModeError",
+    "RemoteBackendError",
+    "SeamlessTransformerError",
+    "SpawnError",
+    "TransformationError",
+]

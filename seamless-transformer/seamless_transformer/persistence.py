@@ -1,0 +1,136 @@
+"""Result persistence through seamless_remote: database lookups and writes, buffer writes.
+
+Persistent mode is on when seamless_remote has a writable database. The write order is the
+guarantee: the result buffer goes to every write hashserver first, then the database entry, so a
+result checksum in the database always has a retrievable buffer. Scratch results are the
+documented exception: only the database entry is written and the buffer stays local.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from seamless import Checksum
+
+from .errors import TransformationError
+
+if TYPE_CHECKING:
+    from seamless import Buffer
+
+
+def _remote():  # noqa: ANN202 - module or None
+    try:
+        from seamless_remote import buffer_remote, database_remote
+    except ImportError:
+        return None
+    return buffer_remote, database_remote
+
+
+def _call_bool(module: object, name: str) -> bool:
+    func = getattr(module, name, None)
+    if func is None:
+        return False
+    try:
+        return bool(func())
+    except Exception:
+        return False
+
+
+def has_database_read() -> bool:
+    """A database is available for result lookups."""
+    remote = _remote()
+    return remote is not None and _call_bool(remote[1], "has_read_server")
+
+
+def is_persistent() -> bool:
+    """Results are written to a database (and their buffers to a hashserver)."""
+    remote = _remote()
+    return remote is not None and _call_bool(remote[1], "has_write_server")
+
+
+def has_buffer_write() -> bool:
+    """A writable hashserver is available."""
+    remote = _remote()
+    return remote is not None and _call_bool(remote[0], "has_write_server")
+
+
+async def get_transformation_result(tf_checksum: Checksum) -> Checksum | None:
+    """The result checksum the database holds for ``tf_checksum``, or None."""
+    remote = _remote()
+    if remote is None or not _call_bool(remote[1], "has_read_server"):
+        return None
+    result = await remote[1].get_transformation_result(tf_checksum)
+    return None if result is None else Checksum(result)
+
+
+async def get_buffer(checksum: Checksum) -> Buffer | None:
+    """Fetch a buffer from the read folders / hashservers, or None."""
+    remote = _remote()
+    if remote is None:
+        return None
+    return await remote[0].get_buffer(checksum)
+
+
+async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:
+    """Write ``buffer`` to every write hashserver; raise if persistent mode cannot store it."""
+    remote = _remote()
+    if remote is None or not _call_bool(remote[0], "has_write_server"):
+        raise TransformationError(
+            f"Cannot store result buffer {checksum.hex()}: a database is active for writing "
+            "but no writable hashserver is; select a cluster with both a hashserver and a "
+            "database (or set SEAMLESS_CACHE)"
+        )
+    ok = await remote[0].write_buffer(checksum, buffer)
+    if ok is False:
+        raise TransformationError(
+            f"Writing result buffer {checksum.hex()} to the hashserver failed"
+        )
+
+
+async def set_transformation_result(tf_checksum: Checksum, result: Checksum) -> None:
+    """Store ``tf_checksum -> result`` in every write database."""
+    remote = _remote()
+    if remote is None:
+        return
+    await remote[1].set_transformation_result(tf_checksum, result)
+
+
+async def store_result(
+    tf_checksum: Checksum,
+    result: Checksum,
+    buffer: Buffer | None,
+    *,
+    scratch: bool,
+    leaf_buffers: list[Buffer] | None = None,
+) -> None:
+    """Persist a fresh result: buffers first (unless scratch), then the database entry."""
+    if not is_persistent():
+        return
+    if not scratch:
+        for leaf in leaf_buffers or []:
+            await write_buffer(await leaf.get_checksum_async(), leaf)
+        if buffer is None:
+            raise TransformationError(f"Result buffer {result.hex()} is not available for writing")
+        await write_buffer(result, buffer)
+    await set_transformation_result(tf_checksum, result)
+
+
+def queue_upload(buffers: list[Buffer]) -> None:
+    """Upload buffers in the background (seamless-core's buffer writer) in persistent mode."""
+    if not has_buffer_write():
+        return
+    from seamless.caching import buffer_writer
+
+    for buffer in buffers:
+        buffer.get_checksum()
+        buffer_writer.register(buffer)
+
+
+async def upload(buffers: list[Buffer]) -> None:
+    """Upload buffers now (before a remote backend needs them)."""
+    remote = _remote()
+    if remote is None or not _call_bool(remote[0], "has_write_server"):
+        return
+    for buffer in buffers:
+        checksum = await buffer.get_checksum_async()
+        await remote[0].write_buffer(checksum, buffer)

@@ -1,0 +1,569 @@
+"""``Transformation``: a frozen definition plus a promise; construct() -> compute() -> run().
+
+- construct: run the upstream dependencies (their result checksums are inputs), build the
+  transformation dict, compute its checksum;
+- compute: construct, then evaluate (in-memory cache, database, an identical transformation in
+  flight, execution in the selected mode); gives the result checksum or sets ``.exception``;
+- run: compute, then the result value; raises TransformationError on an exception.
+
+Every state change happens on the background loop (event_loop.py); the sync methods are thin
+wrappers, except for a lock-free fast path that serves in-memory cache hits in the caller's
+thread. The buffers the dict refers to (code, inputs, modules, environment) are held by the
+Transformation, so they cannot be garbage-collected before it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from seamless import Buffer, Checksum
+
+from . import persistence, selection
+from .errors import PureDaskModeError, RemoteBackendError, SpawnError, TransformationError
+from .event_loop import run_async, run_sync, submit
+from .guard import check_not_pure_dask
+from .transformation_cache import ExecutionResult, get_transformation_cache
+from .transformation_dict import plain_bytes, transformation_checksum
+
+#: Errors of configuration: raised to the caller instead of being stored as ``.exception``.
+_CONFIGURATION_ERRORS = (PureDaskModeError, RemoteBackendError, SpawnError)
+
+#: A pin: (celltype, subcelltype, Checksum or upstream Transformation).
+PinSource = tuple[str, "str | None", "Checksum | Transformation"]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+class Transformation:
+    """A transformation: built by ``delayed`` transformers, computed on demand."""
+
+    _FROZEN = ("meta", "scratch", "local", "celltype", "language")
+
+    def __init__(
+        self,
+        *,
+        language: str,
+        pins: Mapping[str, PinSource],
+        result_celltype: str,
+        buffers: list[Buffer],
+        formats: Mapping[str, Any] | None = None,
+        meta: Mapping[str, Any] | None = None,
+        env_checksum: Checksum | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        object.__setattr__(self, "_initialized", False)
+        self._language = language
+        self._pins = dict(pins)
+        self._result_celltype = result_celltype
+        self._formats = dict(formats or {})
+        self._meta = dict(meta or {})
+        self._env_checksum = env_checksum
+        self._extra = dict(extra or {})
+        self._buffers: dict[Checksum, Buffer] = {b.get_checksum(): b for b in buffers}
+        self._tf_dict: dict[str, Any] | None = None
+        self._tf_checksum: Checksum | None = None
+        self._tf_buffer: Buffer | None = None
+        self._result_checksum: Checksum | None = None
+        self._result_buffer: Buffer | None = None
+        self._exception: str | None = None
+        self._canceled = False
+        self._task: asyncio.Task[Checksum | None] | None = None
+        self._initialized = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in self._FROZEN and self.__dict__.get("_initialized"):
+            raise TransformationError("Transformation definition is immutable")
+        object.__setattr__(self, name, value)
+
+    # ------------------------------------------------------------------ definition
+    @property
+    def meta(self) -> Mapping[str, Any]:
+        """The meta dict (read-only): local, scratch, resources, ... (not part of identity)."""
+        return _freeze(self._meta)
+
+    @property
+    def scratch(self) -> bool:
+        """Scratch: the result buffer is not persisted, only its checksum."""
+        return bool(self._meta.get("scratch"))
+
+    @property
+    def local(self) -> bool:
+        """Local: always executed in this process, whatever the execution mode."""
+        return bool(self._meta.get("local"))
+
+    @property
+    def resources(self) -> Mapping[str, Any] | None:
+        """The resource spec (``meta["resources"]``), or None."""
+        resources = self._meta.get("resources")
+        return None if resources is None else _freeze(resources)
+
+    @property
+    def celltype(self) -> str:
+        """The result celltype."""
+        return self._result_celltype
+
+    @property
+    def language(self) -> str:
+        """The code language (python or bash)."""
+        return self._language
+
+    @property
+    def dependencies(self) -> Mapping[str, Transformation]:
+        """Pin name -> upstream Transformation whose result checksum is not known yet."""
+        return MappingProxyType(
+            {
+                pin: source
+                for pin, (_, _, source) in self._pins.items()
+                if isinstance(source, Transformation) and source._result_checksum is None
+            }
+        )
+
+    @property
+    def upstream(self) -> Mapping[str, Transformation]:
+        """Pin name -> every upstream Transformation (computed or not)."""
+        return MappingProxyType(
+            {p: s for p, (_, _, s) in self._pins.items() if isinstance(s, Transformation)}
+        )
+
+    def build_dict(
+        self, dependency_results: Mapping[str, Checksum | str] | None = None
+    ) -> dict[str, Any]:
+        """The transformation dict (pure), given the result checksums of ``.dependencies``."""
+        results = dict(dependency_results or {})
+        tf_dict: dict[str, Any] = {
+            "__language__": self._language,
+            "__output__": ["result", self._result_celltype, None],
+        }
+        if self._formats:
+            tf_dict["__format__"] = {k: dict(v) for k, v in self._formats.items()}
+        deps: dict[str, str] = {}
+        for pin, (celltype, subcelltype, source) in self._pins.items():
+            if isinstance(source, Transformation):
+                checksum = results.get(pin, source._result_checksum)
+                if checksum is None:
+                    raise TransformationError(
+                        f"build_dict(): no result checksum for dependency pin {pin!r}; pass "
+                        "it in dependency_results"
+                    )
+                if source._tf_checksum is not None:
+                    deps[pin] = source._tf_checksum.hex()
+            else:
+                checksum = source
+            tf_dict[pin] = [celltype, subcelltype, Checksum(checksum).hex()]
+        tf_dict.update(self._extra)
+        tf_dict["__meta__"] = dict(self._meta)
+        if self._env_checksum is not None:
+            tf_dict["__env__"] = self._env_checksum.hex()
+        if deps:
+            tf_dict["__deps__"] = deps
+        return tf_dict
+
+    def construct_from(
+        self, dependency_results: Mapping[str, Checksum | str] | None = None
+    ) -> Checksum:
+        """Build the dict and checksum from dependency results and record them; the checksum."""
+        if self._tf_checksum is not None:
+            return self._tf_checksum
+        tf_dict = self.build_dict(dependency_results)
+        tf_checksum = transformation_checksum(tf_dict)
+        tf_buffer = Buffer(plain_bytes(_identity(tf_dict)), checksum=tf_checksum)
+        self._tf_dict, self._tf_buffer = tf_dict, tf_buffer
+        self._tf_checksum = tf_checksum
+        get_transformation_cache().register_transformation(tf_checksum, tf_dict)
+        return tf_checksum
+
+    def input_buffers(self) -> list[Buffer]:
+        """The buffers this transformation holds (code, inputs, modules, environment)."""
+        return list(self._buffers.values())
+
+    async def write_buffers(self) -> None:
+        """Upload the input buffers (and the dict), recursively over upstream transformations."""
+        for upstream in self.upstream.values():
+            await upstream.write_buffers()
+        buffers = self.input_buffers()
+        if self._tf_buffer is not None:
+            buffers.append(self._tf_buffer)
+        await persistence.upload(buffers)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def transformation_checksum(self) -> Checksum:
+        """The transformation checksum; raises TransformationError before construction."""
+        if self._tf_checksum is None:
+            raise TransformationError("Transformation has not been constructed")
+        return self._tf_checksum
+
+    @property
+    def checksum(self) -> Checksum:
+        """Alias of ``transformation_checksum``."""
+        return self.transformation_checksum
+
+    @property
+    def result_checksum(self) -> Checksum:
+        """The result checksum; raises TransformationError saying why it is not available."""
+        if self._result_checksum is not None:
+            return self._result_checksum
+        if self._canceled:
+            raise TransformationError("Transformation was canceled")
+        if self._exception is not None:
+            if self._tf_checksum is None:
+                raise TransformationError(
+                    "Transformation has a construction exception:\n" + self._exception
+                )
+            raise TransformationError("Transformation returned an exception:\n" + self._exception)
+        if self._task is not None and not self._task.done():
+            raise TransformationError("Transformation is still computing")
+        if self._tf_checksum is None:
+            raise TransformationError("Transformation has not been constructed")
+        raise TransformationError("Transformation has not been computed")
+
+    @property
+    def exception(self) -> str | None:
+        """The exception text, or None."""
+        return self._exception
+
+    @property
+    def status(self) -> str:
+        """One of "Status: ready|pending|OK|exception|canceled"."""
+        if self._canceled:
+            return "Status: canceled"
+        if self._result_checksum is not None:
+            return "Status: OK"
+        if self._exception is not None:
+            return "Status: exception"
+        if self._task is not None and not self._task.done():
+            return "Status: pending"
+        return "Status: ready"
+
+    @property
+    def buffer(self) -> Buffer | None:
+        """The result buffer if it is available without recomputation."""
+        if self._result_checksum is None:
+            return None
+        if self._result_buffer is None:
+            from .execute import local_buffer
+
+            self._result_buffer = local_buffer(self._result_checksum)
+            if self._result_buffer is None:
+                try:
+                    self._result_buffer = self._result_checksum.resolve()
+                except Exception:
+                    return None
+        return self._result_buffer
+
+    @property
+    def value(self) -> Any:
+        """The result value if it is available without recomputation, else None."""
+        buffer = self.buffer
+        return None if buffer is None else self._value_of(buffer)
+
+    @property
+    def logs(self) -> str:
+        """Not available (execution logs are not captured)."""
+        raise NotImplementedError("Transformation logs are not captured")
+
+    def clear_exception(self) -> None:
+        """Forget the exception so that construct/compute can be retried."""
+        if self._canceled:
+            raise TransformationError("A canceled transformation cannot be retried")
+        self._exception = None
+
+    # ------------------------------------------------------------------ async core
+    async def _construction_core(self) -> Checksum | None:
+        if self._tf_checksum is not None:
+            return self._tf_checksum
+        if self._exception is not None or self._canceled:
+            return None
+        upstream = dict(self.dependencies)
+        if upstream:
+            await asyncio.gather(*(dep._computation_core() for dep in upstream.values()))
+            for pin, dep in upstream.items():
+                if dep._result_checksum is None:
+                    self._exception = (
+                        f"Dependency {pin!r} has an exception:\n{dep._exception or 'canceled'}"
+                    )
+                    return None
+        try:
+            return self.construct_from()
+        except TransformationError as exc:
+            self._exception = str(exc)
+            return None
+
+    async def _computation_core(self, require_value: bool = False) -> Checksum | None:
+        if self._result_checksum is not None and not require_value:
+            return self._result_checksum
+        if self._canceled:
+            return None
+        if self._result_checksum is not None and await self._find_result_buffer():
+            return self._result_checksum
+        if self._exception is not None:
+            return None
+        if self._task is None or self._task.done():
+            self._task = asyncio.ensure_future(self._compute_impl(require_value))
+            self._task.add_done_callback(_consume_task_exception)
+        task = self._task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if task.done() and task.exception() is not None and self._task is task:
+                self._task = None
+
+    async def _find_result_buffer(self) -> bool:
+        if self._result_buffer is not None:
+            return True
+        from .execute import resolve_buffer
+
+        try:
+            self._result_buffer = await resolve_buffer(self._result_checksum, what="result")  # type: ignore[arg-type]
+        except TransformationError:
+            return False
+        return True
+
+    async def _compute_impl(self, require_value: bool) -> Checksum | None:
+        check_not_pure_dask("compute a transformation")
+        mode = "process" if self.local else selection.get_execution()
+        backend = None
+        if mode == "remote":
+            from .remote_backend import get_remote_backend
+
+            backend = get_remote_backend()
+            if backend is None:
+                raise RemoteBackendError(remote=selection.get_remote_target())
+            if self.dependencies:
+                return await self._compute_remote_unconstructed(backend)
+        tf_checksum = await self._construction_core()
+        if tf_checksum is None:
+            return None
+        cache = get_transformation_cache()
+        if self._result_checksum is not None:
+            # The result is known but its buffer is gone: execute again.
+            cache.forget(tf_checksum)
+        if backend is not None:
+            execute = self._remote_execute_func(backend)
+        else:
+            execute = self._local_execute_func(mode)
+        try:
+            result = await cache.evaluate(
+                tf_checksum,
+                execute,
+                scratch=self.scratch,
+                lookup_database=self._result_checksum is None,
+                persist=backend is None,
+            )
+        except _CONFIGURATION_ERRORS:
+            raise
+        except Exception as exc:
+            self._exception = _exception_text(exc)
+            return None
+        self._result_checksum = result
+        if self._result_buffer is None or self._result_buffer.get_checksum() != result:
+            self._result_buffer = cache.get_result_buffer(result)
+        return result
+
+    def _local_execute_func(self, mode: str):  # noqa: ANN202 - returns an ExecuteFunc
+        from .execute import execute_in_process, resolve_inputs
+
+        tf_dict = self._tf_dict
+        assert tf_dict is not None
+
+        async def execute() -> ExecutionResult:
+            persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
+            if mode == "spawn" or (mode == "process" and _has_spawned()):
+                from .worker_pool import get_worker_pool_registry
+
+                registry = get_worker_pool_registry()
+                pool = registry.get()
+                if pool is None and mode == "spawn":
+                    pool = registry.spawn(None)
+                if pool is not None:
+                    pin_buffers, leaves = await resolve_inputs(tf_dict, self._buffers)
+                    outcome = await pool.execute(tf_dict, pin_buffers, leaves)
+                    self._result_buffer = outcome.buffer
+                    return outcome
+            outcome = await execute_in_process(tf_dict, self._buffers)
+            self._result_buffer = outcome.buffer
+            return outcome
+
+        return execute
+
+    def _remote_execute_func(self, backend: Any):  # noqa: ANN202 - returns an ExecuteFunc
+        async def execute() -> ExecutionResult:
+            await self.write_buffers()
+            result = await backend.compute(self)
+            return ExecutionResult(Checksum(result))
+
+        return execute
+
+    async def _compute_remote_unconstructed(self, backend: Any) -> Checksum | None:
+        try:
+            await self.write_buffers()
+            result = Checksum(await backend.compute(self))
+        except _CONFIGURATION_ERRORS:
+            raise
+        except Exception as exc:
+            self._exception = _exception_text(exc)
+            return None
+        self._result_checksum = result
+        if self._tf_checksum is None and not self.dependencies:
+            self.construct_from()
+        if self._tf_checksum is not None:
+            get_transformation_cache().register_result(self._tf_checksum, result)
+        return result
+
+    async def _value_core(self) -> Any:
+        result = await self._computation_core(require_value=True)
+        if result is None:
+            if self._canceled:
+                raise TransformationError("Transformation was canceled")
+            raise TransformationError(
+                "Transformation returned an exception:\n" + (self._exception or "")
+            )
+        buffer = self._result_buffer
+        if buffer is None:
+            from .execute import resolve_buffer
+
+            buffer = await resolve_buffer(result, what="result")
+            self._result_buffer = buffer
+        return self._value_of(buffer)
+
+    def _value_of(self, buffer: Buffer) -> Any:
+        from .values import from_buffer, pin_value
+
+        celltype = self._result_celltype
+        if celltype == "folder":
+            from .execute import local_buffer
+
+            index = buffer.get_value("plain")
+            leaves = {Checksum(v): local_buffer(Checksum(v)) for v in index.values()}
+            return pin_value([celltype, None, None], buffer, leaves)  # type: ignore[arg-type]
+        if celltype in ("deepcell", "deepfolder"):
+            return pin_value([celltype, None, None], buffer, {})
+        return from_buffer(buffer, celltype)
+
+    # ------------------------------------------------------------------ sync fast path
+    def _try_fast(self) -> bool:
+        """Serve an in-memory cache hit without touching the event loop."""
+        if self._exception is not None or self._canceled:
+            return False
+        if self._result_checksum is None:
+            if self._tf_checksum is None:
+                if self.dependencies:
+                    return False
+                check_not_pure_dask("run a transformation")
+                try:
+                    self.construct_from()
+                except TransformationError:
+                    return False
+            result = get_transformation_cache().get_result(self._tf_checksum)  # type: ignore[arg-type]
+            if result is None:
+                return False
+            self._result_checksum = result
+        if self._result_buffer is None:
+            from .execute import local_buffer
+
+            self._result_buffer = local_buffer(self._result_checksum)
+        return self._result_buffer is not None
+
+    # ------------------------------------------------------------------ public API
+    def construct(self) -> Checksum | None:
+        """Run the dependencies, build the dict; the transformation checksum (None on error)."""
+        if self._tf_checksum is not None:
+            return self._tf_checksum
+        return run_sync(self._construction_core(), what="construct()")
+
+    async def construction(self) -> Checksum | None:
+        """Async form of construct()."""
+        return await run_async(self._construction_core())
+
+    def compute(self) -> Checksum | None:
+        """Construct and evaluate; the result checksum, or None with ``.exception`` set."""
+        if self._try_fast():
+            return self._result_checksum
+        return run_sync(self._computation_core(), what="compute()")
+
+    async def computation(self, require_value: bool = False) -> Checksum | None:
+        """Async form of compute()."""
+        return await run_async(self._computation_core(require_value))
+
+    def run(self) -> Any:
+        """Compute and return the result value; raises TransformationError on an exception."""
+        if self._try_fast():
+            return self._value_of(self._result_buffer)  # type: ignore[arg-type]
+        return run_sync(self._value_core(), what="run()")
+
+    async def task(self) -> Any:
+        """Async form of run()."""
+        return await run_async(self._value_core())
+
+    def start(self) -> Transformation:
+        """Start computing in the background; returns self (for chaining)."""
+        check_not_pure_dask("start a transformation")
+        if self._result_checksum is None and self._exception is None and not self._canceled:
+            submit(self._computation_core())
+        return self
+
+    def is_cached(self) -> bool:
+        """Construct, then ask the database (only) whether the result is known."""
+        return run_sync(self.is_cached_async(), what="is_cached()")
+
+    async def is_cached_async(self) -> bool:
+        """Async form of is_cached()."""
+        if not persistence.has_database_read():
+            raise RuntimeError(
+                "is_cached() needs a database: call seamless.config.init() with a cluster "
+                "(or SEAMLESS_CACHE) selected"
+            )
+        tf_checksum = await self.construction()
+        if tf_checksum is None:
+            return False
+        return await run_async(persistence.get_transformation_result(tf_checksum)) is not None
+
+    def cancel(self) -> bool:
+        """Cancel (terminal); True if the transformation was not finished yet."""
+        if self._canceled or self._result_checksum is not None:
+            return False
+        self._canceled = True
+        task = self._task
+        if task is not None and not task.done():
+            task.get_loop().call_soon_threadsafe(task.cancel)
+        return True
+
+    async def cancel_async(self) -> bool:
+        """Async form of cancel()."""
+        return self.cancel()
+
+    def __repr__(self) -> str:
+        checksum = self._tf_checksum.hex() if self._tf_checksum is not None else "unconstructed"
+        return f"<Transformation {checksum} {self.status}>"
+
+
+def _identity(tf_dict: Mapping[str, Any]) -> dict[str, Any]:
+    from .transformation_dict import identity_dict
+
+    return identity_dict(tf_dict)
+
+
+def _has_spawned() -> bool:
+    from .worker_pool import has_spawned
+
+    return has_spawned()
+
+
+def _exception_text(exc: BaseException) -> str:
+    if isinstance(exc, TransformationError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _consume_task_exception(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

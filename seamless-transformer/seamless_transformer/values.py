@@ -1,0 +1,92 @@
+"""Values <-> buffers for pins and results, always through seamless-core's serializers.
+
+Serialization bypasses seamless-core's serialization LRU (keyed by ``id(value)``), so a value
+mutated in place is serialized again instead of giving a stale checksum (a Seamless 1.x bug).
+Deep celltypes (deepcell, deepfolder, folder) are a "plain" index dict ``{key: checksum}``; the
+leaf buffers travel beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from seamless import Buffer, Checksum
+from seamless.checksum.serialize import serialize_sync
+
+from .celltypes import DEEP_CELLTYPES, serialization_celltype
+
+
+def to_buffer(value: Any, celltype: str) -> Buffer:
+    """Serialize ``value`` with ``celltype`` (fresh, no serialization cache); checksum computed."""
+    if isinstance(value, Buffer):
+        buffer = Buffer(value.content)
+    elif celltype == "bytes" and isinstance(value, bytes):
+        buffer = Buffer(value)
+    else:
+        ser = serialization_celltype(celltype)
+        if ser == "plain" and celltype == "checksum":
+            value = _checksums_to_hex(value)
+        buffer = Buffer(serialize_sync(value, ser, use_cache=False))
+    buffer.get_checksum()
+    return buffer
+
+
+def _checksums_to_hex(value: Any) -> Any:
+    if isinstance(value, Checksum):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {k: _checksums_to_hex(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_checksums_to_hex(v) for v in value]
+    return value
+
+
+def to_deep_buffers(value: Mapping[str, Any], celltype: str) -> tuple[Buffer, list[Buffer]]:
+    """Pack a dict into an index buffer plus leaf buffers (mixed leaves for deepcell, bytes
+    leaves for deepfolder/folder)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"A {celltype} value must be a dict, not {type(value).__name__}")
+    leaf_celltype = "mixed" if celltype == "deepcell" else "bytes"
+    leaves: list[Buffer] = []
+    index: dict[str, str] = {}
+    for key in sorted(value):
+        leaf_value = value[key]
+        if isinstance(leaf_value, Checksum):
+            index[key] = leaf_value.hex()
+            continue
+        if leaf_celltype == "bytes" and isinstance(leaf_value, str):
+            leaf_value = leaf_value.encode()
+        leaf = to_buffer(leaf_value, leaf_celltype)
+        leaves.append(leaf)
+        index[key] = leaf.checksum.hex()
+    return to_buffer(index, "plain"), leaves
+
+
+def from_buffer(buffer: Buffer, celltype: str) -> Any:
+    """Deserialize ``buffer`` as ``celltype`` ("bytes" gives bytes, not a Buffer)."""
+    if celltype == "bytes":
+        return buffer.content
+    if celltype in DEEP_CELLTYPES or celltype == "folder":
+        return buffer.get_value("plain")
+    return buffer.get_value(serialization_celltype(celltype))
+
+
+def pin_value(triple: list[Any], buffer: Buffer, leaf_buffers: Mapping[Checksum, Buffer]) -> Any:
+    """The value a transformer sees for a pin ``[celltype, subcelltype, hex]``."""
+    celltype, subcelltype = triple[0], triple[1]
+    if subcelltype == "checksum":
+        return buffer.get_value("plain")
+    if celltype in DEEP_CELLTYPES:
+        return {k: Checksum(v) for k, v in buffer.get_value("plain").items()}
+    if celltype == "folder":
+        index = buffer.get_value("plain")
+        return {k: leaf_buffers[Checksum(v)].content for k, v in index.items()}
+    return from_buffer(buffer, celltype)
+
+
+def leaf_checksums(triple: list[Any], buffer: Buffer) -> list[Checksum]:
+    """The leaf checksums a folder pin needs resolved before execution."""
+    if triple[0] == "folder":
+        return [Checksum(v) for v in buffer.get_value("plain").values()]
+    return []
