@@ -1,0 +1,419 @@
+"""From the launcher's ``file_parameters`` to a Dask cluster configuration. Pure, no I/O.
+
+The wrapper (``seamless-dask-wrapper``) reads ``parameters`` from its status file (built by
+seamless_config's ``configure_daskserver`` / ``configure_pure_daskserver``) and turns them into
+keyword arguments for ``distributed.LocalCluster`` or a dask-jobqueue cluster, Dask config keys,
+and environment exports for the workers.
+
+Seamless mode (default): one Dask worker process per job; N = ``cores`` Seamless workers, each
+running up to T (transformation throttle, default 3) transformations, so ``N x T`` threads and an
+``S`` resource of N. Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no
+thread or process override unless ``worker_threads`` / ``processes`` are given.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import WrapperConfigError
+
+CLUSTER_SYSTEMS = {
+    "distributed::LocalCluster": "local",
+    "dask_jobqueue::SLURMCluster": "slurm",
+    "dask_jobqueue::OARCluster": "oar",
+    "dask_jobqueue::PBSCluster": "pbs",
+    "dask_jobqueue::SGECluster": "sge",
+    "dask_jobqueue::LSFCluster": "lsf",
+    "dask_jobqueue::HTCondorCluster": "htcondor",
+    "dask_jobqueue::MoabCluster": "moab",
+}
+DEFAULT_TRANSFORMATION_THROTTLE = 3
+DEFAULTS = {
+    "tmpdir": "/tmp",
+    "lifetime-stagger": "4m",
+    "unknown-task-duration": "1m",
+    "target-duration": "10m",
+    "maximum_jobs": 1,
+}
+DASK_ENV_PREFIXES = ("distributed.worker.", "distributed.scheduler.", "distributed.nanny.")
+
+
+@dataclass(frozen=True)
+class WrapperConfig:
+    """Everything the wrapper needs to start the cluster (see module docstring)."""
+
+    cluster_string: str
+    system: str
+    pure_dask: bool
+    host: str
+    port_range: tuple[int, int]
+    memory: str
+    cores: int | None
+    job_cores: int | None
+    processes: int | None
+    worker_threads: int | None
+    seamless_workers: int | None
+    transformation_throttle: int | None
+    maximum_jobs: int
+    minimum_jobs: int
+    exclusive: bool
+    interactive: bool
+    walltime: str | None
+    lifetime: str | None
+    lifetime_stagger: str | None
+    tmpdir: str
+    record: bool
+    worker_resources: dict[str, float] = field(default_factory=dict)
+    dask_config: dict[str, Any] = field(default_factory=dict)
+    env_exports: dict[str, str] = field(default_factory=dict)
+    jobqueue_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_local_workers(self) -> int:
+        """Worker processes of a LocalCluster: one per job slot times processes per job."""
+        return self.maximum_jobs * (self.processes or 1)
+
+    def local_cluster_kwargs(self, *, scheduler_port: int, dashboard_port: int) -> dict[str, Any]:
+        """Keyword arguments for ``distributed.LocalCluster``."""
+        kwargs: dict[str, Any] = {
+            "n_workers": self.n_local_workers,
+            "processes": True,
+            "host": self.host,
+            "scheduler_port": scheduler_port,
+            "dashboard_address": f"{self.host}:{dashboard_port}",
+            "local_directory": self.tmpdir,
+            "memory_limit": self.memory,
+        }
+        if self.worker_threads is not None:
+            kwargs["threads_per_worker"] = self.worker_threads
+        if self.worker_resources:
+            kwargs["resources"] = dict(self.worker_resources)
+        return kwargs
+
+    def jobqueue_cluster_kwargs(
+        self, *, scheduler_port: int, dashboard_port: int, log: str | None = None
+    ) -> dict[str, Any]:
+        """Keyword arguments for a dask-jobqueue cluster class."""
+        kwargs = dict(self.jobqueue_options)
+        kwargs["scheduler_options"] = {
+            "port": scheduler_port,
+            "dashboard_address": f"{self.host}:{dashboard_port}",
+            "host": self.host,
+        }
+        if log:
+            kwargs["log_directory"] = None
+            if self.system == "slurm":
+                extra = list(kwargs.get("job_extra_directives", []))
+                extra += [f"--output={log}-%j.out", f"--error={log}-%j.err"]
+                kwargs["job_extra_directives"] = extra
+            elif self.system == "oar":
+                extra = list(kwargs.get("job_extra_directives", []))
+                extra += [f"-O {log}-%jobid%.out", f"-E {log}-%jobid%.err"]
+                kwargs["job_extra_directives"] = extra
+        return kwargs
+
+    def prologue_lines(self) -> list[str]:
+        """``export VAR=value`` lines for job scripts (same environment as local workers)."""
+        lines = [f"export {k}={shlex.quote(v)}" for k, v in self.env_exports.items()]
+        if self.system == "slurm":
+            lines.append("export PYTHON_CPU_COUNT=$SLURM_JOB_CPUS_PER_NODE")
+        return lines
+
+
+def _positive_int(params: Mapping[str, Any], key: str, *, path: str | None) -> int | None:
+    value = params.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise WrapperConfigError(
+            key=key, value=value, problem="must be a positive integer", path=path
+        )
+    try:
+        number = int(value)
+    except ValueError:
+        raise WrapperConfigError(
+            key=key, value=value, problem="must be a positive integer", path=path
+        ) from None
+    if number <= 0:
+        raise WrapperConfigError(
+            key=key, value=value, problem="must be a positive integer", path=path
+        )
+    return number
+
+
+def _seconds(text: str, *, key: str, path: str | None) -> float:
+    """``hh:mm:ss`` / ``mm:ss`` or a Dask duration (``4m``, ``3300s``) in seconds."""
+    import dask.utils
+
+    text = str(text)
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            seconds = 0.0
+            for p in parts:
+                seconds = seconds * 60 + p
+            return seconds
+        return float(dask.utils.parse_timedelta(text, default="seconds"))
+    except (ValueError, KeyError):
+        raise WrapperConfigError(
+            key=key, value=text, problem="is not a duration (hh:mm:ss or e.g. 4m)", path=path
+        ) from None
+
+
+def _port_range(value: Any, *, key: str, path: str | None) -> tuple[int, int]:
+    if isinstance(value, str) and ":" in value:
+        value = value.split(":", 1)
+    try:
+        start, end = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise WrapperConfigError(
+            key=key, value=value, problem="must be a pair [start, end] or 'start:end'", path=path
+        ) from None
+    if not 0 < start <= end < 65536:
+        raise WrapperConfigError(
+            key=key, value=value, problem="is not a valid port range", path=path
+        )
+    return start, end
+
+
+def _env_name(dotted: str) -> str:
+    return "DASK_" + dotted.replace(".", "__").replace("-", "_").upper()
+
+
+def _env_value(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, (dict, list, bool)) else str(value)
+
+
+def build_wrapper_configuration(
+    *,
+    cluster_string: str,
+    parameters: Mapping[str, Any],
+    host: str = "127.0.0.1",
+    port_range: tuple[int, int],
+    status_file: str | None = None,
+) -> WrapperConfig:
+    """Validate ``parameters`` and derive the cluster configuration.
+
+    Parameters
+    ----------
+    cluster_string:
+        ``MODULE::CLASS`` as in the launch command (``distributed::LocalCluster``, ...).
+    parameters:
+        The ``parameters`` mapping of the status file (seamless_config ``file_parameters``).
+    host, port_range:
+        Scheduler bind host, and the port range for scheduler, dashboard and (by default)
+        worker/nanny ports.
+    status_file:
+        Only used to name the file in error messages.
+    """
+    path = status_file
+    system = CLUSTER_SYSTEMS.get(cluster_string)
+    if system is None:
+        raise WrapperConfigError(
+            key="cluster",
+            value=cluster_string,
+            problem=f"unknown cluster class; expected one of {sorted(CLUSTER_SYSTEMS)}",
+            path=path,
+        )
+    params = {**DEFAULTS, **{k: v for k, v in parameters.items() if v is not None}}
+    pure = bool(params.get("pure_dask", False))
+    exclusive = bool(params.get("exclusive", False)) and not pure
+    interactive = bool(params.get("interactive", False))
+    record = bool(params.get("record", False))
+
+    memory = params.get("memory")
+    if not memory:
+        raise WrapperConfigError(key="memory", value=memory, problem="is required", path=path)
+    cores = _positive_int(params, "cores", path=path)
+    job_cores = _positive_int(params, "job_cores", path=path)
+    processes = _positive_int(params, "processes", path=path)
+    worker_threads = _positive_int(params, "worker_threads", path=path)
+    maximum_jobs = _positive_int(params, "maximum_jobs", path=path) or 1
+    throttle_param = _positive_int(params, "transformation_throttle", path=path)
+
+    if exclusive:
+        if job_cores is not None:
+            raise WrapperConfigError(
+                key="job_cores",
+                value=job_cores,
+                problem="must not be set for an exclusive queue",
+                path=path,
+            )
+        if cores is None:
+            cores = job_cores = 1
+        processes, worker_threads = 1, 1
+    elif cores is None:
+        raise WrapperConfigError(
+            key="cores", value=None, problem="is required unless the queue is exclusive", path=path
+        )
+    if job_cores is None:
+        job_cores = cores
+
+    walltime = params.get("walltime")
+    lifetime = params.get("lifetime")
+    stagger = params.get("lifetime-stagger")
+    if lifetime is None:
+        if walltime is None:
+            raise WrapperConfigError(
+                key="walltime",
+                value=None,
+                problem="is required unless 'lifetime' is given",
+                path=path,
+            )
+        seconds = (
+            _seconds(walltime, key="walltime", path=path)
+            - _seconds(stagger, key="lifetime-stagger", path=path)
+            - 60
+        )
+        if seconds <= 0:
+            raise WrapperConfigError(
+                key="walltime",
+                value=walltime,
+                problem=f"leaves no worker lifetime after lifetime-stagger {stagger} and 1m",
+                path=path,
+            )
+        lifetime = f"{int(seconds)}s"
+    elif _seconds(lifetime, key="lifetime", path=path) <= 0:
+        raise WrapperConfigError(
+            key="lifetime", value=lifetime, problem="must be positive", path=path
+        )
+    if maximum_jobs == 1:
+        lifetime, stagger = None, None
+
+    seamless_workers: int | None = None
+    throttle: int | None = None
+    resources: dict[str, float] = {}
+    raw_resources = params.get("dask-resources") or {}
+    if not isinstance(raw_resources, Mapping):
+        raise WrapperConfigError(
+            key="dask-resources", value=raw_resources, problem="must be a mapping", path=path
+        )
+    resources.update({str(k): float(v) for k, v in raw_resources.items()})
+    if not pure:
+        throttle = throttle_param or DEFAULT_TRANSFORMATION_THROTTLE
+        seamless_workers = 1 if exclusive else cores
+        if processes is None:
+            processes = 1
+        if worker_threads is None:
+            worker_threads = seamless_workers * throttle
+        resources["S"] = float(seamless_workers)
+
+    internal = _port_range(
+        params.get("internal-port-range", list(port_range)), key="internal-port-range", path=path
+    )
+    dask_config: dict[str, Any] = {
+        "distributed.scheduler.unknown-task-duration": params["unknown-task-duration"],
+        "distributed.scheduler.target-duration": params["target-duration"],
+        "distributed.worker.port": f"{internal[0]}:{internal[1]}",
+        "distributed.nanny.port": f"{internal[0]}:{internal[1]}",
+    }
+    if resources:
+        dask_config["distributed.worker.resources"] = dict(resources)
+    if lifetime is not None:
+        dask_config["distributed.worker.lifetime.duration"] = lifetime
+        dask_config["distributed.worker.lifetime.stagger"] = stagger
+        dask_config["distributed.worker.lifetime.restart"] = True
+    if not pure:
+        dask_config["distributed.worker.daemon"] = False
+        dask_config["seamless-dask.seamless-workers"] = seamless_workers
+        dask_config["seamless-dask.throttle.transformation-throttle"] = throttle
+    extra = params.get("extra_dask_config") or {}
+    if not isinstance(extra, Mapping):
+        raise WrapperConfigError(
+            key="extra_dask_config",
+            value=extra,
+            problem="must be a mapping of dotted keys",
+            path=path,
+        )
+    dask_config.update({str(k): v for k, v in extra.items()})
+
+    env: dict[str, str] = {
+        "SEAMLESS_DASK_QUEUE_EXCLUSIVE": "1" if exclusive else "0",
+        "SEAMLESS_DASK_RECORD_MODE": "1" if record else "0",
+    }
+    if not pure:
+        env["SEAMLESS_WORKER_TRANSFORMATION_THROTTLE"] = str(throttle)
+        env["SEAMLESS_DASK_WORKERS"] = str(seamless_workers)
+    for key, value in dask_config.items():
+        if key.startswith(DASK_ENV_PREFIXES) or key.startswith("seamless-dask."):
+            env[_env_name(key)] = _env_value(value)
+
+    jobqueue: dict[str, Any] = {}
+    if system != "local":
+        jobqueue = {
+            "cores": job_cores,
+            "memory": memory,
+            "walltime": walltime,
+            "python": "python",
+            "local_directory": params["tmpdir"],
+            "job_extra_directives": list(params.get("job_extra_directives") or []),
+        }
+        if processes is not None:
+            jobqueue["processes"] = processes
+        worker_args = [
+            f"--worker-port={internal[0]}:{internal[1]}",
+            f"--nanny-port={internal[0]}:{internal[1]}",
+        ]
+        if worker_threads is not None:
+            worker_args = [f"--nthreads={worker_threads}", *worker_args]
+        if resources:
+            spec = " ".join(f"{k}={v:g}" for k, v in resources.items())
+            worker_args.append(f"--resources={spec}")
+        if system == "slurm":
+            worker_args.append("--name=worker-$SLURM_JOB_ID")
+        jobqueue["worker_extra_args"] = worker_args
+        if params.get("partition"):
+            jobqueue["queue"] = params["partition"]
+        if params.get("project"):
+            jobqueue["account" if system == "slurm" else "project"] = params["project"]
+        if system == "oar":
+            prop = params.get("memory_per_core_property_name")
+            if not prop:
+                raise WrapperConfigError(
+                    key="memory_per_core_property_name",
+                    value=prop,
+                    problem="is required for OAR clusters (add it to the cluster definition)",
+                    path=path,
+                )
+            jobqueue["memory_per_core_property_name"] = prop
+            if params.get("resource_spec"):
+                jobqueue["resource_spec"] = params["resource_spec"]
+
+    config = WrapperConfig(
+        cluster_string=cluster_string,
+        system=system,
+        pure_dask=pure,
+        host=host,
+        port_range=tuple(port_range),  # type: ignore[arg-type]
+        memory=str(memory),
+        cores=cores,
+        job_cores=job_cores,
+        processes=processes,
+        worker_threads=worker_threads,
+        seamless_workers=seamless_workers,
+        transformation_throttle=throttle,
+        maximum_jobs=maximum_jobs,
+        minimum_jobs=1 if interactive else 0,
+        exclusive=exclusive,
+        interactive=interactive,
+        walltime=walltime,
+        lifetime=lifetime,
+        lifetime_stagger=stagger,
+        tmpdir=str(params["tmpdir"]),
+        record=record,
+        worker_resources=resources,
+        dask_config=dask_config,
+        env_exports=env,
+        jobqueue_options=jobqueue,
+    )
+    if system != "local":
+        prologue = list(params.get("job_script_prologue") or [])
+        config.jobqueue_options["job_script_prologue"] = config.prologue_lines() + prologue
+    return config
+
+
+__all__ = ["CLUSTER_SYSTEMS", "WrapperConfig", "build_wrapper_configuration"]
