@@ -9,7 +9,7 @@ import time
 import pytest
 from seamless import Checksum
 
-from seamless_transformer import TransformationError, delayed, direct, global_lock
+from seamless_transformer import TransformationError, delayed, direct
 from seamless_transformer.transformation_cache import get_transformation_cache
 
 
@@ -34,13 +34,13 @@ def fail(a):
 def test_lifecycle_states():
     tf = add(19, 23)
     with pytest.raises(TransformationError, match="not been constructed"):
-        tf.transformation_checksum
+        _ = tf.transformation_checksum
     with pytest.raises(TransformationError, match="not been constructed"):
-        tf.result_checksum
+        _ = tf.result_checksum
     checksum = tf.construct()
     assert tf.checksum == checksum
     with pytest.raises(TransformationError, match="not been computed"):
-        tf.result_checksum
+        _ = tf.result_checksum
     result = tf.compute()
     assert isinstance(result, Checksum)
     assert tf.result_checksum == result
@@ -56,7 +56,7 @@ def test_exception_is_text_and_reraised():
     assert tf.status == "Status: exception"
     assert "ValueError: boom 1" in tf.exception
     with pytest.raises(TransformationError, match="(?s)returned an exception:\n.*boom 1"):
-        tf.result_checksum
+        _ = tf.result_checksum
     with pytest.raises(TransformationError, match="Transformation returned an exception"):
         tf.run()
     tf.clear_exception()
@@ -173,7 +173,7 @@ def test_cancel_is_terminal():
     assert tf.cancel() is True
     assert tf.status == "Status: canceled"
     with pytest.raises(TransformationError, match="canceled"):
-        tf.result_checksum
+        _ = tf.result_checksum
     with pytest.raises(TransformationError):
         tf.clear_exception()
     assert tf.cancel() is False
@@ -200,4 +200,4 @@ def test_is_cached_needs_a_database():
 
 def test_logs_not_available():
     with pytest.raises(NotImplementedError):
-        add(1, 1).logs
+        _ = add(1, 1).logs
