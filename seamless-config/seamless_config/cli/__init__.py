@@ -1,0 +1,1 @@
+"""Console scripts of seamless-config: seamless-init and seamless-service-resolve."""

@@ -1,0 +1,99 @@
+"""Errors raised by seamless_config.
+
+Every error derives from :class:`ConfigurationError` (itself a ``RuntimeError``, as in
+Seamless 1.x) and, where one fits, from the builtin that callers of Seamless 1.x catch::
+
+    RuntimeError
+    └── ConfigurationError                      semantic errors (no cluster, no project, ...)
+        ├── ConfigFileError (+ ValueError)      a bad entry in seamless.yaml / seamless.profile.yaml
+        ├── InvalidSelectionError (+ ValueError)  a bad value for a selector (name, mode, queue, ...)
+        ├── ClusterDefinitionError (+ TypeError)  a bad cluster file, cluster, frontend or queue field
+        ├── UnknownClusterError (+ KeyError)    a cluster name that is not defined
+        ├── RemoteClientsError (+ ValueError)   a malformed remote-clients dict
+        ├── FrozenConfigurationError            the configuration was frozen by set_remote_clients
+        ├── PureDaskModeError                   pure-Dask mode cannot be activated as configured
+        └── MissingDependencyError (+ ImportError)  an optional package that a mode needs is missing
+
+Each error keeps what it is about as attributes (``path``, ``key``, ``value``, ``hint``) and
+builds its message from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_UNSET: Any = object()
+
+
+class ConfigurationError(RuntimeError):
+    """A configuration that Seamless cannot work with; the message says how to fix it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        key: str | None = None,
+        value: Any = _UNSET,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.key = key
+        self.value = None if value is _UNSET else value
+        self._has_value = value is not _UNSET
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        parts = []
+        if self.path is not None:
+            parts.append(f"{self.path}: ")
+        if self.key is not None:
+            parts.append(f"{self.key}: ")
+        parts.append(self.message)
+        if self._has_value:
+            parts.append(f" (got {self.value!r})")
+        if self.hint:
+            parts.append(f". {self.hint}")
+        return "".join(parts)
+
+
+class ConfigFileError(ConfigurationError, ValueError):
+    """An entry of a command file is malformed or not allowed."""
+
+
+class InvalidSelectionError(ConfigurationError, ValueError):
+    """A selector got a value it does not accept (bad name, unknown mode, unknown queue, ...)."""
+
+
+class ClusterDefinitionError(ConfigurationError, TypeError):
+    """A cluster definition (file, cluster, frontend, service or queue field) is invalid."""
+
+
+class UnknownClusterError(ConfigurationError, KeyError):
+    """A cluster name that no cluster file or ``clusters`` command defines."""
+
+    def __str__(self) -> str:  # KeyError would otherwise show the repr of the message
+        return ConfigurationError.__str__(self)
+
+
+class RemoteClientsError(ConfigurationError, ValueError):
+    """A remote-clients entry lacks the URL or directory it needs."""
+
+
+class FrozenConfigurationError(ConfigurationError):
+    """The configuration can no longer change (remote clients were set by the parent)."""
+
+
+class PureDaskModeError(ConfigurationError):
+    """Pure-Dask mode was selected but cannot be activated with this cluster or remote."""
+
+
+class MissingDependencyError(ConfigurationError, ImportError):
+    """An optional package that the selected mode needs is not installed."""
+
+    def __init__(self, message: str, *, package: str, hint: str | None = None) -> None:
+        self.package = package
+        super().__init__(message, hint=hint)
+        self.name = package

@@ -1,0 +1,116 @@
+"""Pure-Dask mode: launch only a Dask server and hand the user a plain ``distributed.Client``.
+
+Chosen by a selected cluster + execution remote + persistent false (see
+:func:`seamless_config.select.is_pure_dask_mode`). No hashserver or database is started and
+neither seamless, seamless_remote nor seamless_transformer is imported. Seamless
+transformations are refused in this mode: the transformer checks :func:`is_active` and
+reports :func:`pure_dask_reason`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import MissingDependencyError
+from .select import get_selected_cluster, is_pure_dask_mode, pure_dask_reason
+from .tools import configure_pure_daskserver
+
+__all__ = [
+    "DISABLED",
+    "activate",
+    "deactivate",
+    "get_client",
+    "get_pure_dask_registry",
+    "is_active",
+    "is_pure_dask_mode",
+    "pure_dask_reason",
+]
+
+DISABLED = False
+"""When true (tests), activate() launches and connects nothing; the mode flag is still set."""
+
+
+@dataclass
+class PureDaskRegistry:
+    """The mode flag, the connected client and the launcher payloads (memoised per config)."""
+
+    active: bool = False
+    client: Any = None
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        deactivate()
+        self.payloads.clear()
+
+
+_pure_dask_registry = PureDaskRegistry()
+
+
+def get_pure_dask_registry() -> PureDaskRegistry:
+    """The process-wide pure-Dask registry."""
+    return _pure_dask_registry
+
+
+def is_active() -> bool:
+    """True while pure-Dask mode is activated (set_stage/init chose it); transformers must refuse."""
+    return _pure_dask_registry.active
+
+
+def _launch(conf: dict[str, Any]) -> dict[str, Any]:
+    frozen = json.dumps(conf, sort_keys=True, default=str)
+    payload = _pure_dask_registry.payloads.get(frozen)
+    if payload is None:
+        import remote_http_launcher
+
+        payload = remote_http_launcher.run(conf)
+        _pure_dask_registry.payloads[frozen] = payload
+    return payload
+
+
+def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
+    """Launch (or reconnect to) the pure Dask server of the selected cluster and connect a Client.
+
+    Returns the ``distributed.Client``, or None when DISABLED or ``no_main``.
+    """
+    _pure_dask_registry.active = True
+    if DISABLED or no_main:
+        return None
+    try:
+        import distributed
+    except ImportError as exc:
+        raise MissingDependencyError(
+            "pure-Dask mode needs the package distributed", package="distributed",
+            hint="pip install seamless-config[pure-dask]",
+        ) from exc
+    conf = configure_pure_daskserver(cluster=get_selected_cluster(), queue=queue)
+    payload = _launch(conf)
+    hostname = payload.get("hostname") or "localhost"
+    client = distributed.Client(f"tcp://{hostname}:{payload['port']}", timeout="10s", set_as_default=True)
+    if _pure_dask_registry.client is not None and _pure_dask_registry.client is not client:
+        _close(_pure_dask_registry.client)
+    _pure_dask_registry.client = client
+    if payload.get("dashboard_port") is not None:
+        print(f"Dask dashboard: http://{hostname}:{payload['dashboard_port']}")
+    return client
+
+
+def _close(client: Any) -> None:
+    try:
+        client.close(timeout=2)
+    except Exception:  # closing a client whose scheduler is gone must not fail a stage change
+        pass
+
+
+def deactivate() -> None:
+    """Leave pure-Dask mode and close the client (2 s timeout)."""
+    _pure_dask_registry.active = False
+    client, _pure_dask_registry.client = _pure_dask_registry.client, None
+    if client is not None:
+        _close(client)
+
+
+def get_client() -> Any:
+    """The pure-Dask ``distributed.Client``, or None."""
+    return _pure_dask_registry.client
