@@ -3,7 +3,7 @@
 Every request goes through `Client._request`, which
 - takes its timeouts from the environment (see `seamless_remote.settings`);
 - on the first contact with a server, turns a connection failure into one
-  `ServerUnavailableError` that names the URL (no aiohttp stack);
+  `ServerUnavailableError` that names the URL (no aiohttp stack); a timeout is never retried;
 - once the server has answered, retries connection errors and 502/503/504 replies with
   exponential backoff for up to SEAMLESS_REMOTE_RETRY_TIMEOUT seconds, so that a restarted
   server is used again without user action;
@@ -28,16 +28,12 @@ from multidict import CIMultiDictProxy
 
 from .errors import ServerUnavailableError
 from .session import get_session_registry
-from .settings import get_retry_policy, get_timeouts
+from .settings import Timeouts, get_retry_policy, get_timeouts
 
 __all__ = ["Client", "Reply", "close_all_clients", "define_extern_client"]
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
-_TRANSPORT_ERRORS = (
-    aiohttp.ClientConnectionError,
-    aiohttp.ClientPayloadError,
-    asyncio.TimeoutError,
-)
+_TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
 
 
 @dataclass(frozen=True)
@@ -52,9 +48,14 @@ class Reply:
         return self.body.decode(errors="replace")
 
 
+def _describe_timeout(timeouts: Timeouts) -> str:
+    return (
+        f"the request timed out (connect {timeouts.connect} s, read {timeouts.read} s, "
+        f"total {timeouts.total} s; see SEAMLESS_REMOTE_*_TIMEOUT)"
+    )
+
+
 def _describe(exc: BaseException) -> str:
-    if isinstance(exc, asyncio.TimeoutError):
-        return "the request timed out"
     if isinstance(exc, aiohttp.ClientConnectorError):
         return f"connection failed ({exc.os_error.strerror or exc.os_error})"
     text = str(exc) or type(exc).__name__
@@ -109,6 +110,10 @@ class Client:
                     method, url, data=data, json=json, headers=headers, timeout=timeout
                 ) as response:
                     reply = Reply(response.status, response.headers, await response.read())
+            except asyncio.TimeoutError:
+                raise ServerUnavailableError(
+                    self.url, kind=self.kind, reason=_describe_timeout(timeouts), attempts=attempt
+                ) from None
             except _TRANSPORT_ERRORS as exc:
                 reason = _describe(exc)
                 if self.reconnect is not None and not reconnected:

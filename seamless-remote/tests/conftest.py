@@ -108,3 +108,18 @@ def database(tmp_path):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _clean_remote_state(monkeypatch):
+    """Clear SEAMLESS_* variables and reset the registries around every test."""
+    for name in list(os.environ):
+        if name.startswith("SEAMLESS_"):
+            monkeypatch.delenv(name)
+    from seamless_remote.registry import get_remote_registry
+    from seamless_remote.session import get_session_registry
+
+    get_remote_registry().reset()
+    yield
+    get_remote_registry().reset()
+    get_session_registry().reset()

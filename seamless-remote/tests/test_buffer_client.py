@@ -1,0 +1,142 @@
+"""BufferClient against a real hashserver: round trips, verification, promises, encodings."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import time
+
+import pytest
+import zstandard
+from seamless.checksum.calculate_checksum import calculate_checksum
+
+from seamless_remote.buffer_client import BufferClient
+from seamless_remote.errors import CorruptBufferError, ReadOnlyClientError
+
+
+def _stored_path(directory, checksum, suffix=""):
+    return directory / checksum[:2] / (checksum + suffix)
+
+
+def test_small_round_trip(hashserver):
+    content = b"hello seamless\n"
+    cs = calculate_checksum(content)
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=False)
+        assert await client.get(cs) is None
+        assert await client.write(cs, content) is True
+        assert await client.write(cs, content) is True  # already stored: 201
+        assert await client.get(cs) == content
+        assert await client.has([cs, "0" * 64]) == [True, False]
+        assert await client.buffer_lengths([cs, "0" * 64]) == [len(content), None]
+
+    asyncio.run(main())
+    assert _stored_path(hashserver.directory, cs).read_bytes() == content
+
+
+@pytest.mark.timeout(120)
+def test_large_round_trip(hashserver):
+    content = os.urandom(1024) * (100 * 1024)  # 100 MiB
+    cs = calculate_checksum(content)
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=False)
+        await client.write(cs, content)
+        assert await client.buffer_lengths([cs]) == [len(content)]
+        assert await client.get(cs) == content
+
+    asyncio.run(main())
+
+
+def test_corrupt_file_is_not_returned(hashserver):
+    content = b"original bytes\n"
+    cs = calculate_checksum(content)
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=False)
+        await client.write(cs, content)
+        path = _stored_path(hashserver.directory, cs)
+        path.chmod(0o644)
+        path.write_bytes(b"tampered bytes\n")
+        with pytest.raises(CorruptBufferError) as info:
+            await client.get(cs)
+        assert cs in str(info.value)
+
+    asyncio.run(main())
+
+
+def test_corrupt_compressed_file_is_detected_by_the_client(hashserver):
+    content = b"compressed original\n" * 100
+    cs = calculate_checksum(content)
+    path = _stored_path(hashserver.directory, cs, ".zst")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A valid zstd frame whose content is NOT the buffer: only the client can notice.
+    path.write_bytes(zstandard.ZstdCompressor().compress(b"something else\n"))
+
+    async def main():
+        client = BufferClient(hashserver.url)
+        with pytest.raises(CorruptBufferError) as info:
+            await client.get(cs)
+        assert info.value.actual == calculate_checksum(b"something else\n")
+
+    asyncio.run(main())
+
+
+@pytest.mark.parametrize("encoding", ["zstd", "gzip"])
+def test_content_encoding_replies_are_decoded(hashserver, encoding):
+    content = b"a compressible buffer " * 1000
+    cs = calculate_checksum(content)
+    if encoding == "zstd":
+        packed = zstandard.ZstdCompressor().compress(content)
+    else:
+        packed = gzip.compress(content)
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=False)
+        reply = await client._request(
+            "PUT", cs, data=packed, headers={"Content-Encoding": encoding}
+        )
+        assert reply.status == 200, reply.text()
+        reply = await client._request("GET", cs, headers={"Accept-Encoding": "identity"})
+        assert reply.headers.get("Content-Encoding") == encoding  # served as stored
+        assert await client.get(cs) == content
+        assert await client.buffer_lengths([cs]) == [len(content)]
+
+    asyncio.run(main())
+
+
+def test_read_only_client_refuses_writes(hashserver):
+    content = b"not to be written\n"
+    cs = calculate_checksum(content)
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=True)
+        with pytest.raises(ReadOnlyClientError, match="readonly=False"):
+            await client.write(cs, content)
+        with pytest.raises(ReadOnlyClientError):
+            await client.promise(cs)
+        assert await BufferClient(hashserver.url).has([cs]) == [False]
+
+    asyncio.run(main())
+
+
+def test_promise_then_delayed_upload(hashserver):
+    content = b"promised buffer\n"
+    cs = calculate_checksum(content)
+
+    async def main():
+        writer = BufferClient(hashserver.url, readonly=False)
+        reader = BufferClient(hashserver.url)
+        await writer.promise(cs)
+        assert await reader.has([cs]) == [True]
+        started = time.monotonic()
+        pending = asyncio.ensure_future(reader.get(cs))
+        await asyncio.sleep(1.0)
+        assert not pending.done()  # the GET waits for the promised upload
+        await writer.write(cs, content)
+        assert await pending == content
+        assert time.monotonic() - started >= 1.0
+
+    asyncio.run(main())
