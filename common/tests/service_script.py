@@ -35,7 +35,9 @@ def serve_thread(server: socket.socket, monitor: InactivityMonitor) -> None:
             conn.sendall(b"OK\n")
 
 
-async def run_async(shutdown: Shutdown, monitor: InactivityMonitor, ports: list[int], host: str):
+async def run_async(
+    status: StatusFile, shutdown: Shutdown, monitor: InactivityMonitor, ports: list[int], host: str
+) -> str | None:
     async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         monitor.touch()
         writer.write(b"OK\n")
@@ -53,7 +55,9 @@ async def run_async(shutdown: Shutdown, monitor: InactivityMonitor, ports: list[
     return reason
 
 
-def run_threaded(shutdown: Shutdown, monitor: InactivityMonitor, ports: list[int], host: str):
+def run_threaded(
+    status: StatusFile, shutdown: Shutdown, monitor: InactivityMonitor, ports: list[int], host: str
+) -> str | None:
     sockets = [socket.create_server((host, port)) for port in ports]
     for sock in sockets:
         threading.Thread(target=serve_thread, args=(sock, monitor), daemon=True).start()
@@ -83,8 +87,8 @@ if __name__ == "__main__":
         sys.exit(1)
     monitor = InactivityMonitor(args.timeout)
     if args.mode == "async":
-        reason = asyncio.run(run_async(shutdown, monitor, ports, args.host))
+        reason = asyncio.run(run_async(status, shutdown, monitor, ports, args.host))
     else:
-        reason = run_threaded(shutdown, monitor, ports, args.host)
+        reason = run_threaded(status, shutdown, monitor, ports, args.host)
     status.finish()
     print(f"clean shutdown: {reason}", flush=True)

@@ -93,3 +93,10 @@ def test_start_failure_reports_log(tmp_path: Path) -> None:
     assert "seamless-database exited with code" in message
     assert str(missing) in message  # the command line
     assert "log " in message
+
+
+def test_public_names_sorted() -> None:
+    import _servers
+
+    assert _servers.__all__ == sorted(_servers.__all__)
+    assert all(hasattr(_servers, name) for name in _servers.__all__)
