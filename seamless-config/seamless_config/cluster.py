@@ -278,12 +278,7 @@ def _parse_cluster(name: str, data: Any, *, where: str) -> Cluster:
         where=where,
     )
     queues = _parse_queues(data.get("queues"), cluster_type=ctype, where=f"{where}.queues")
-    default_queue = values.get("default_queue")
-    if default_queue is not None and default_queue not in queues:
-        raise ClusterDefinitionError(
-            f"default_queue '{default_queue}' is not one of the cluster's queues",
-            path=where, hint=f"Defined queues: {', '.join(queues) or '(none)'}",
-        )
+    # default_queue is checked where it is used (the Dask builders), as in Seamless 1.x.
     return Cluster(
         name=name,
         frontends=[
