@@ -55,12 +55,12 @@ class PureDaskModeError(SeamlessTransformerError, RuntimeError):
 
     def __str__(self) -> str:
         return (
-            f"Cannot {self.action}: pure-Dask mode is active ({self.reason}). "
-            "In pure-Dask mode only a plain distributed.Client is available and Seamless "
-            "transformers (direct, delayed, seamless-run) are disabled, because there is no "
-            "hashserver/database to store results. Submit ordinary Dask work instead, or "
-            "switch to persistent mode: add '- persistent: true' to seamless.yaml (or remove "
-            "'persistent: false') and select a cluster that defines a hashserver and a database."
+            f"Cannot {self.action}: pure-Dask mode is active ({self.reason}). Seamless "
+            "transformers (direct, delayed, seamless-run) need a hashserver and a database to "
+            "store their results; in pure-Dask mode only a plain distributed.Client is "
+            "available. Submit ordinary Dask work to it, or switch to persistent mode with "
+            "'- persistent: true' in seamless.yaml (the cluster must define a hashserver and "
+            "a database)."
         )
 
 

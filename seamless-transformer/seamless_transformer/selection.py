@@ -37,11 +37,10 @@ def get_remote_target() -> str | None:
 def get_nparallel(default: int | None = None) -> int:
     """``nparallel`` from seamless_config; ``default`` (if given) when it is not set."""
     try:
-        from seamless_config import select
+        import seamless_config
 
-        value = select.get_nparallel()
+        return int(seamless_config.get_nparallel())
     except Exception:
         if default is not None:
             return default
         raise
-    return int(value)

@@ -450,15 +450,15 @@ class Transformation:
         return from_buffer(buffer, celltype)
 
     # ------------------------------------------------------------------ sync fast path
-    def _try_fast(self) -> bool:
+    def _try_fast(self, action: str) -> bool:
         """Serve an in-memory cache hit without touching the event loop."""
+        check_not_pure_dask(action)
         if self._exception is not None or self._canceled:
             return False
         if self._result_checksum is None:
             if self._tf_checksum is None:
                 if self.dependencies:
                     return False
-                check_not_pure_dask("run a transformation")
                 try:
                     self.construct_from()
                 except TransformationError:
@@ -486,7 +486,7 @@ class Transformation:
 
     def compute(self) -> Checksum | None:
         """Construct and evaluate; the result checksum, or None with ``.exception`` set."""
-        if self._try_fast():
+        if self._try_fast("compute a transformation"):
             return self._result_checksum
         return run_sync(self._computation_core(), what="compute()")
 
@@ -496,7 +496,7 @@ class Transformation:
 
     def run(self) -> Any:
         """Compute and return the result value; raises TransformationError on an exception."""
-        if self._try_fast():
+        if self._try_fast("run a transformation"):
             return self._value_of(self._result_buffer)  # type: ignore[arg-type]
         return run_sync(self._value_core(), what="run()")
 

@@ -1,10 +1,29 @@
-"""Test isolation for seamless_transformer: clean SEAMLESS_* variables, fresh registries."""
+"""Test isolation for seamless_transformer: clean SEAMLESS_* variables, fresh registries.
+
+The real hashserver / seamless-database fixtures come from the generated ``_servers.py``
+(canonical copy: common/testing/servers.py).
+"""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from _servers import database, hashserver, remote_clients  # noqa: F401
+
+
+def _reset_all() -> None:
+    import seamless_config
+    from seamless_remote.registry import get_remote_registry
+    from seamless_remote.session import get_session_registry
+    from seamless_transformer.remote_backend import get_remote_backend_registry
+    from seamless_transformer.transformation_cache import get_transformation_cache
+
+    get_transformation_cache().reset()
+    get_remote_backend_registry().reset()
+    seamless_config.reset()
+    get_remote_registry().reset()
+    get_session_registry().reset()
 
 
 @pytest.fixture(autouse=True)
@@ -12,11 +31,15 @@ def _clean_transformer_state(monkeypatch: pytest.MonkeyPatch):
     for name in list(os.environ):
         if name.startswith("SEAMLESS_"):
             monkeypatch.delenv(name)
-    from seamless_transformer.remote_backend import get_remote_backend_registry
-    from seamless_transformer.transformation_cache import get_transformation_cache
-
-    get_transformation_cache().reset()
-    get_remote_backend_registry().reset()
+    _reset_all()
     yield
-    get_transformation_cache().reset()
-    get_remote_backend_registry().reset()
+    _reset_all()
+
+
+@pytest.fixture
+def persistent(remote_clients):  # noqa: F811 - the fixture from _servers
+    """This process uses the test's real hashserver and database (persistent mode)."""
+    import seamless_config
+
+    seamless_config.set_remote_clients(remote_clients)
+    return remote_clients
