@@ -86,6 +86,8 @@ class RemoteRegistry:
     database_write: list[DatabaseClient] = field(default_factory=list)
     database_extern: list[str] = field(default_factory=list)
     database_launched: list[LaunchedService] = field(default_factory=list)
+    jobserver_clients: list[Any] = field(default_factory=list)
+    daskserver: Any = None
     launch_payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

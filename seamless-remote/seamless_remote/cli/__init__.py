@@ -1,0 +1,1 @@
+"""Command-line entry points of seamless-remote (`seamless-resolve`)."""

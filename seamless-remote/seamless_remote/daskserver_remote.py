@@ -1,0 +1,130 @@
+"""The daskserver handle: launch `seamless-dask-wrapper` and expose its scheduler address.
+
+`activate()` builds the launch dict with seamless-config's `tools.configure_daskserver()`,
+starts or reconnects the wrapper through remote-http-launcher, and records a
+`DaskserverHandle`. When seamless-dask is installed, it also connects a SeamlessDaskClient
+(with the remote-clients dict, so workers reach the same hashserver and database) and
+registers it; Dask itself is only imported then.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from .launched import run_launcher
+from .registry import get_remote_registry
+
+__all__ = [
+    "DISABLED",
+    "DaskserverHandle",
+    "activate",
+    "build_handle",
+    "deactivate",
+    "get_daskserver_handle",
+]
+
+#: Set to True to make activate() a no-op (used by seamless-config's tests).
+DISABLED = False
+
+
+@dataclass(frozen=True)
+class DaskserverHandle:
+    """A launched Dask scheduler (seamless-dask-wrapper) of the selected cluster."""
+
+    cluster: str | None
+    key: str
+    scheduler_address: str
+    dashboard_url: str | None
+    cores: int
+    interactive: bool
+    is_local_cluster: bool
+    remote_clients: dict[str, Any]
+    client: Any = field(default=None, compare=False, repr=False)
+
+
+def _lenient_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def build_handle(
+    conf: dict[str, Any],
+    payload: dict[str, Any],
+    *,
+    cluster: str | None,
+    remote_clients: dict[str, Any],
+) -> DaskserverHandle:
+    """The handle for a launch dict and the launcher's connection payload."""
+    host = payload.get("hostname") or "localhost"
+    parameters = conf.get("file_parameters") or {}
+    dashboard = payload.get("dashboard_port")
+    return DaskserverHandle(
+        cluster=cluster,
+        key=str(conf.get("key")),
+        scheduler_address=f"tcp://{host}:{payload['port']}",
+        dashboard_url=None if dashboard is None else f"http://{host}:{dashboard}",
+        cores=int(parameters.get("cores") or 1),
+        interactive=_lenient_bool(parameters.get("interactive", False)),
+        is_local_cluster="LocalCluster" in str(conf.get("cluster_string", "")),
+        remote_clients=remote_clients,
+    )
+
+
+def activate(no_main: bool = False, *, connect: bool = True) -> None:
+    """Launch (or reconnect) the daskserver of the selected cluster.
+
+    With `connect` and seamless-dask installed, also register a SeamlessDaskClient.
+    """
+    if DISABLED or no_main:
+        return
+    import seamless_config
+    from seamless_config import select, tools
+
+    cluster = select.get_selected_cluster()
+    conf = tools.configure_daskserver()
+    payload = run_launcher(conf)
+    remote_clients = seamless_config.collect_remote_clients(cluster) if cluster else {}
+    handle = build_handle(conf, payload, cluster=cluster, remote_clients=remote_clients)
+    if connect:
+        handle = _connect(handle)
+    get_remote_registry().daskserver = handle
+    if handle.dashboard_url:
+        print(f"Dask dashboard: {handle.dashboard_url}", file=sys.stderr)
+
+
+def _connect(handle: DaskserverHandle) -> DaskserverHandle:
+    try:
+        from seamless_dask.client import SeamlessDaskClient
+        from seamless_dask.transformer_client import set_seamless_dask_client
+    except ImportError:
+        return handle
+    import distributed
+
+    dask_client = distributed.Client(handle.scheduler_address, timeout="10s", set_as_default=False)
+    client = SeamlessDaskClient(
+        dask_client,
+        worker_plugin_workers=handle.cores,
+        remote_clients=handle.remote_clients,
+        is_local_cluster=handle.is_local_cluster,
+        interactive=handle.interactive,
+    )
+    set_seamless_dask_client(client)
+    return DaskserverHandle(**{**handle.__dict__, "client": client})
+
+
+def get_daskserver_handle() -> DaskserverHandle | None:
+    """The active daskserver handle, or None."""
+    return get_remote_registry().daskserver
+
+
+def deactivate() -> None:
+    """Forget the daskserver (and unregister its SeamlessDaskClient, if we registered one)."""
+    registry = get_remote_registry()
+    handle, registry.daskserver = registry.daskserver, None
+    if handle is not None and handle.client is not None:
+        from seamless_dask.transformer_client import set_seamless_dask_client
+
+        set_seamless_dask_client(None)

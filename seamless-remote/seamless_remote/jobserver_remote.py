@@ -1,0 +1,176 @@
+"""Client for seamless-jobserver: run a transformation dict remotely, cancel it, poll it.
+
+Protocol (Seamless 1.x): `GET /run-transformation` with a JSON body
+`{transformation_dict, tf_checksum, tf_dunder, scratch, strict_dunder, record}`;
+`POST /cancel-transformation/<tf>`; `GET /transformation-status/<tf>`. `activate()` launches
+the jobserver of the selected cluster through remote-http-launcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from seamless import Checksum
+
+from .client import Client
+from .errors import JobserverError, TransformationCanceledError
+from .launched import run_launcher
+from .registry import get_remote_registry
+
+__all__ = [
+    "DISABLED",
+    "JobserverClient",
+    "activate",
+    "cancel_transformation",
+    "deactivate",
+    "define_jobserver",
+    "has_jobserver",
+    "run_transformation",
+    "transformation_status",
+]
+
+#: Set to True to make activate() a no-op (used by seamless-config's tests).
+DISABLED = False
+
+_CANCELED = "Transformation was canceled"
+
+
+class JobserverClient(Client):
+    """Sends transformation dicts to one jobserver."""
+
+    kind = "jobserver"
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, readonly=False)
+
+    async def run_transformation(
+        self,
+        transformation_dict: dict[str, Any],
+        *,
+        tf_checksum: Checksum | str,
+        tf_dunder: dict[str, Any] | None = None,
+        scratch: bool = False,
+        strict_dunder: bool = False,
+        record: bool = False,
+    ) -> dict[str, Any]:
+        """Run remotely; a dict with `result_checksum` (a Checksum) or `remote_job_written`."""
+        tf = Checksum(tf_checksum).hex()
+        body = {
+            "transformation_dict": transformation_dict,
+            "tf_checksum": tf,
+            "tf_dunder": tf_dunder or {},
+            "scratch": scratch,
+            "strict_dunder": strict_dunder,
+            "record": record,
+        }
+        try:
+            reply = await self._request("GET", "run-transformation", json=body)
+        except asyncio.CancelledError:
+            await asyncio.shield(self.cancel_transformation(tf))
+            raise
+        text = reply.text()
+        if _CANCELED in text and reply.status in (200, 409):
+            raise TransformationCanceledError(self.url, status=reply.status, message=text)
+        if reply.status != 200:
+            raise JobserverError(self.url, status=reply.status, message=text)
+        try:
+            answer = json.loads(text)
+        except json.JSONDecodeError:
+            answer = text.strip()
+        if isinstance(answer, str):
+            return {"result_checksum": Checksum(answer)}
+        if not isinstance(answer, dict) or not (
+            "result_checksum" in answer or "remote_job_written" in answer
+        ):
+            raise JobserverError(
+                self.url, status=reply.status, message=f"unexpected reply {text!r}"
+            )
+        if "result_checksum" in answer:
+            answer["result_checksum"] = Checksum(answer["result_checksum"])
+        return answer
+
+    async def cancel_transformation(self, tf_checksum: Checksum | str) -> bool:
+        """Ask the jobserver to cancel; True if it did."""
+        tf = Checksum(tf_checksum).hex()
+        reply = await self._request("POST", f"cancel-transformation/{tf}")
+        if reply.status != 200:
+            raise JobserverError(self.url, status=reply.status, message=reply.text())
+        return bool(json.loads(reply.body).get("canceled"))
+
+    async def transformation_status(self, tf_checksum: Checksum | str) -> str:
+        """ "not-running", "running", "canceled", "failed" or "done"."""
+        tf = Checksum(tf_checksum).hex()
+        reply = await self._request("GET", f"transformation-status/{tf}")
+        if reply.status != 200:
+            raise JobserverError(self.url, status=reply.status, message=reply.text())
+        return str(json.loads(reply.body)["status"])
+
+
+def activate(no_main: bool = False) -> None:
+    """Launch (or reconnect) the jobserver of the selected cluster and use it."""
+    if DISABLED or no_main:
+        return
+    from seamless_config import tools
+
+    conf = tools.configure_jobserver()
+    payload = run_launcher(conf)
+    define_jobserver(f"http://{payload.get('hostname') or 'localhost'}:{payload['port']}")
+
+
+def define_jobserver(url: str) -> None:
+    """Use the jobserver at `url` (e.g. one started by hand)."""
+    get_remote_registry().jobserver_clients = [JobserverClient(url)]
+
+
+def deactivate() -> None:
+    """Use no jobserver."""
+    get_remote_registry().jobserver_clients = []
+
+
+def has_jobserver() -> bool:
+    """True if a jobserver is active."""
+    return bool(get_remote_registry().jobserver_clients)
+
+
+def _client() -> JobserverClient:
+    clients = get_remote_registry().jobserver_clients
+    if not clients:
+        raise JobserverError(
+            "(no jobserver)",
+            status=0,
+            message="no jobserver is active; select a cluster with a jobserver and "
+            "`remote: jobserver`, or call jobserver_remote.define_jobserver(url)",
+        )
+    return clients[0]
+
+
+async def run_transformation(
+    transformation_dict: dict[str, Any],
+    *,
+    tf_checksum: Checksum | str,
+    tf_dunder: dict[str, Any] | None = None,
+    scratch: bool = False,
+    strict_dunder: bool = False,
+    record: bool = False,
+) -> dict[str, Any]:
+    """Run a transformation dict on the active jobserver."""
+    return await _client().run_transformation(
+        transformation_dict,
+        tf_checksum=tf_checksum,
+        tf_dunder=tf_dunder,
+        scratch=scratch,
+        strict_dunder=strict_dunder,
+        record=record,
+    )
+
+
+async def cancel_transformation(tf_checksum: Checksum | str) -> bool:
+    """Cancel a transformation on the active jobserver."""
+    return await _client().cancel_transformation(tf_checksum)
+
+
+async def transformation_status(tf_checksum: Checksum | str) -> str:
+    """Status of a transformation on the active jobserver."""
+    return await _client().transformation_status(tf_checksum)
