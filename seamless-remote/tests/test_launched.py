@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -104,9 +102,7 @@ def cache_env(tmp_path):
     yield env, work
     state = home / ".remote-http-launcher" / "server"
     for path in state.glob("*.json"):
-        subprocess.run(
-            [str(BIN / "rhl-stop"), path.stem], env=env, capture_output=True, timeout=60
-        )
+        subprocess.run([str(BIN / "rhl-stop"), path.stem], env=env, capture_output=True, timeout=60)
 
 
 def _run(script: str, env: dict[str, str], cwd: Path, *args: str) -> dict:
@@ -148,7 +144,11 @@ def test_seamless_cache_end_to_end(cache_env, tmp_path):
     out = tmp_path / "out.bin"
     proc = subprocess.run(
         [str(BIN / "seamless-resolve"), cs, "--output", str(out)],
-        env=env, cwd=work, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_bytes() == b"written by process A\n"
