@@ -503,7 +503,7 @@ def _describe(name: str, value: Any) -> str:
         if name == "execution":
             return f"execution '{shown}' (the default, because a cluster is selected)"
         return f"{name} {shown} (the default)"
-    quoted = f"'{shown}'" if isinstance(shown, str) else shown
+    quoted = f"'{shown}'" if isinstance(value, str) else shown
     return f"{name} {quoted} (from {state.origins.get(name, state.sources[name])})"
 
 
