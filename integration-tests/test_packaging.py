@@ -1,0 +1,98 @@
+"""Each package, built as a wheel and installed alone into a fresh virtual environment.
+
+This catches what editable installs hide: undeclared dependencies, missing package data
+(tools.yaml, py.typed), console scripts that point nowhere, and imports that pull in more
+than the import direction of DESIGN.md allows.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ["seamless-config", "seamless-remote", "seamless-transformer", "seamless-dask"]
+
+# Modules that importing each package must NOT load (DESIGN.md, "Import direction").
+FORBIDDEN_ON_IMPORT = {
+    "seamless_config": ["seamless", "seamless_remote", "seamless_transformer", "seamless_dask"],
+    "seamless_remote": ["seamless_transformer", "seamless_dask"],
+    "seamless_transformer": ["seamless_dask"],
+    "seamless_dask": [],
+}
+
+CONSOLE_SCRIPTS = {
+    "seamless-config": ["seamless-init", "seamless-service-resolve"],
+    "seamless-remote": ["seamless-resolve"],
+    "seamless-transformer": ["seamless-run"],
+    "seamless-dask": ["seamless-dask-wrapper"],
+}
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if not Path(found).exists():
+        pytest.fail("uv is required for the packaging tests: add it to the integration env deps")
+    return found
+
+
+@pytest.fixture(scope="module")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wheels of all five packages, built from the working tree."""
+    out = tmp_path_factory.mktemp("wheels")
+    for folder in [*PACKAGES, "seamless-jobserver"]:
+        subprocess.run(
+            [_uv(), "build", "--wheel", "--quiet", "--out-dir", str(out), str(REPO / folder)],
+            check=True,
+        )
+    return out
+
+
+def _pinned(package: str) -> str:
+    """`package==<our version>`: our .dev versions are pre-releases, so an unpinned name
+    would resolve to the older Seamless 1.x release of the same name on PyPI."""
+    meta = tomllib.loads((REPO / package / "pyproject.toml").read_text())["project"]
+    return f"{package}=={meta['version']}"
+
+
+def _fresh_env(root: Path, wheelhouse: Path, requirement: str) -> Path:
+    venv = root / "venv"
+    subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [_uv(), "pip", "install", "--quiet", "--python", str(python),
+         "--find-links", str(wheelhouse), requirement],
+        check=True,
+    )
+    return python
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("package", PACKAGES)
+def test_wheel_installs_alone_and_imports_cleanly(
+    package: str, wheelhouse: Path, tmp_path: Path
+) -> None:
+    module = package.replace("-", "_")
+    python = _fresh_env(tmp_path, wheelhouse, _pinned(package))
+    probe = (
+        "import json, sys, importlib\n"
+        f"importlib.import_module({module!r})\n"
+        "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))\n"
+    )
+    done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, f"import {module} failed in a fresh venv:\n{done.stderr}"
+    loaded = set(json.loads(done.stdout))
+    leaked = [name for name in FORBIDDEN_ON_IMPORT[module] if name in loaded]
+    assert not leaked, f"import {module} also imported {leaked}"
+    for script in CONSOLE_SCRIPTS[package]:
+        exe = python.parent / script
+        assert exe.exists(), f"{package} does not install the console script {script}"
+        shown = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+        assert shown.returncode == 0, f"{script} --help failed:\n{shown.stderr}"
+        assert "usage" in shown.stdout.lower()
