@@ -11,10 +11,10 @@ import json
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ["seamless-config", "seamless-remote", "seamless-transformer", "seamless-dask"]
