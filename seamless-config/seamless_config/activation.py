@@ -28,12 +28,14 @@ def report_execution_requirements() -> None:
         if cluster is not None:
             warnings.warn(
                 "No 'execution' command found; Seamless defaults to 'remote' because a cluster is defined",
-                UserWarning, stacklevel=3,
+                UserWarning,
+                stacklevel=3,
             )
         else:
             warnings.warn(
                 "No 'execution' command found; Seamless falls back to 'process'",
-                UserWarning, stacklevel=3,
+                UserWarning,
+                stacklevel=3,
             )
     if cluster is not None:
         return
@@ -54,7 +56,8 @@ def report_execution_requirements() -> None:
     warnings.warn(
         "No cluster defined; running without persistence (results are cached in memory only). "
         "Set SEAMLESS_CACHE=DIR or select a cluster for persistent caching",
-        UserWarning, stacklevel=3,
+        UserWarning,
+        stacklevel=3,
     )
 
 
@@ -70,7 +73,11 @@ def _activate(module: Any) -> None:
 
 def _deactivate_loaded(name: str) -> None:
     module = sys.modules.get(f"seamless_remote.{name}")
-    if module is not None and hasattr(module, "deactivate") and not getattr(module, "DISABLED", False):
+    if (
+        module is not None
+        and hasattr(module, "deactivate")
+        and not getattr(module, "DISABLED", False)
+    ):
         module.deactivate()
 
 
@@ -86,7 +93,8 @@ def _activate_persistent(cluster: str) -> None:
         warnings.warn(
             f"execution 'remote', but cluster '{cluster}' has neither a jobserver nor a daskserver: "
             "only storage is activated. Add one to the cluster or use `execution: process`",
-            UserWarning, stacklevel=4,
+            UserWarning,
+            stacklevel=4,
         )
         return
     _activate(_module(f"{target}_remote", purpose=purpose))
@@ -103,7 +111,8 @@ def _spawn() -> None:
         import seamless_transformer
     except ImportError as exc:
         raise MissingDependencyError(
-            "execution 'spawn' needs seamless-transformer", package="seamless-transformer",
+            "execution 'spawn' needs seamless-transformer",
+            package="seamless-transformer",
             hint="pip install seamless-transformer, or use `execution: process`",
         ) from exc
     if not seamless_transformer.has_spawned():

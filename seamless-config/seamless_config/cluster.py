@@ -129,7 +129,10 @@ def _expect(value: Any, kind: str, *, where: str, key: str, nullable: bool = Tru
     ok = isinstance(value, _TYPES[kind]) and not (kind == "int" and isinstance(value, bool))
     if not ok:
         raise ClusterDefinitionError(
-            f"expected {kind}", path=where, key=key, value=value,
+            f"expected {kind}",
+            path=where,
+            key=key,
+            value=value,
             hint=f"Fix the field '{key}' in the cluster definition",
         )
     return value
@@ -138,7 +141,9 @@ def _expect(value: Any, kind: str, *, where: str, key: str, nullable: bool = Tru
 def _check_fields(data: Any, table: dict[str, schema.Key], *, where: str, what: str) -> dict:
     if not isinstance(data, dict):
         raise ClusterDefinitionError(
-            f"{what} must be a mapping", path=where, value=data,
+            f"{what} must be a mapping",
+            path=where,
+            value=data,
         )
     unknown = sorted(str(k) for k in data if k not in table)
     if unknown:
@@ -150,21 +155,47 @@ def _check_fields(data: Any, table: dict[str, schema.Key], *, where: str, what: 
     for name, key in table.items():
         if key.required and data.get(name) is None:
             raise ClusterDefinitionError(
-                f"{what} field '{name}' is required ({key.description})", path=where,
+                f"{what} field '{name}' is required ({key.description})",
+                path=where,
             )
     return data
 
 
 _FIELD_KINDS = {
-    "conda": "str", "network_interface": "str", "port_start": "int", "port_end": "int",
-    "bufferdir": "str", "database_dir": "str", "hostname": "str", "ssh_hostname": "str",
-    "type": "str", "tunnel": "bool", "workers": "int", "memory_per_core_property_name": "str",
-    "default_queue": "str", "walltime": "str", "memory": "str", "unknown_task_duration": "str",
-    "target_duration": "str", "maximum_jobs": "int", "cores": "int", "job_cores": "int",
-    "exclusive": "bool", "interactive": "bool", "project": "str", "partition": "str",
-    "tmpdir": "str", "lifetime": "str", "lifetime_stagger": "str", "extra_dask_config": "mapping",
-    "job_extra_directives": "list", "job_script_prologue": "list", "dask_resources": "mapping",
-    "worker_threads": "int", "processes": "int", "TEMPLATE": "str",
+    "conda": "str",
+    "network_interface": "str",
+    "port_start": "int",
+    "port_end": "int",
+    "bufferdir": "str",
+    "database_dir": "str",
+    "hostname": "str",
+    "ssh_hostname": "str",
+    "type": "str",
+    "tunnel": "bool",
+    "workers": "int",
+    "memory_per_core_property_name": "str",
+    "default_queue": "str",
+    "walltime": "str",
+    "memory": "str",
+    "unknown_task_duration": "str",
+    "target_duration": "str",
+    "maximum_jobs": "int",
+    "cores": "int",
+    "job_cores": "int",
+    "exclusive": "bool",
+    "interactive": "bool",
+    "project": "str",
+    "partition": "str",
+    "tmpdir": "str",
+    "lifetime": "str",
+    "lifetime_stagger": "str",
+    "extra_dask_config": "mapping",
+    "job_extra_directives": "list",
+    "job_script_prologue": "list",
+    "dask_resources": "mapping",
+    "worker_threads": "int",
+    "processes": "int",
+    "TEMPLATE": "str",
 }
 
 
@@ -186,7 +217,8 @@ def _parse_service(data: Any, table: dict[str, schema.Key], cls: type, *, where:
         values["network_interface"] = table["network_interface"].default
     if (values.get("port_start") is None) != (values.get("port_end") is None):
         raise ClusterDefinitionError(
-            "port_start and port_end must be given together", path=where,
+            "port_start and port_end must be given together",
+            path=where,
         )
     return cls(**values)
 
@@ -209,9 +241,7 @@ def _parse_frontend(data: Any, *, cluster_type: str | None, where: str) -> Front
     }
     for service, (table, cls) in _SERVICES.items():
         if data.get(service) is not None:
-            values[service] = _parse_service(
-                data[service], table, cls, where=f"{where}.{service}"
-            )
+            values[service] = _parse_service(data[service], table, cls, where=f"{where}.{service}")
     return Frontend(**values)
 
 
@@ -219,7 +249,9 @@ def _parse_queues(data: Any, *, cluster_type: str | None, where: str) -> dict[st
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ClusterDefinitionError("queues must be a mapping name -> queue", path=where, value=data)
+        raise ClusterDefinitionError(
+            "queues must be a mapping name -> queue", path=where, value=data
+        )
     queues: dict[str, Queue] = {}
     raw_by_name: dict[str, dict[str, Any]] = {}
     for name, raw in data.items():
@@ -247,11 +279,13 @@ def _parse_queues(data: Any, *, cluster_type: str | None, where: str) -> dict[st
         if values["exclusive"]:
             if values["job_cores"] is not None:
                 raise ClusterDefinitionError(
-                    "an exclusive queue must not set job_cores", path=qwhere,
+                    "an exclusive queue must not set job_cores",
+                    path=qwhere,
                 )
             if values["cores"] is None and cluster_type == "local":
                 raise ClusterDefinitionError(
-                    "an exclusive queue on a local cluster needs cores", path=qwhere,
+                    "an exclusive queue on a local cluster needs cores",
+                    path=qwhere,
                 )
         elif values["cores"] is None and cluster_type != "local":
             raise ClusterDefinitionError(
@@ -267,11 +301,16 @@ def _parse_cluster(name: str, data: Any, *, where: str) -> Cluster:
     ctype = _expect(data.get("type"), "str", where=where, key="type")
     if ctype is not None and ctype not in CLUSTER_TYPES:
         raise ClusterDefinitionError(
-            f"cluster type must be one of {', '.join(CLUSTER_TYPES)}", path=where, key="type", value=ctype,
+            f"cluster type must be one of {', '.join(CLUSTER_TYPES)}",
+            path=where,
+            key="type",
+            value=ctype,
         )
     frontends = data["frontends"]
     if not isinstance(frontends, list) or not frontends:
-        raise ClusterDefinitionError("frontends must be a non-empty list", path=where, value=frontends)
+        raise ClusterDefinitionError(
+            "frontends must be a non-empty list", path=where, value=frontends
+        )
     values = _typed(
         {k: v for k, v in data.items() if k not in ("frontends", "queues")},
         {k: v for k, v in schema.CLUSTER.items() if k not in ("frontends", "queues")},

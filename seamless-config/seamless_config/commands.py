@@ -50,7 +50,9 @@ class Entry:
         return f"{self.path} entry {self.index}"
 
 
-def _entry_error(path: str, index: str, message: str, item: Any, hint: str | None = None) -> ConfigFileError:
+def _entry_error(
+    path: str, index: str, message: str, item: Any, hint: str | None = None
+) -> ConfigFileError:
     return ConfigFileError(message, path=path, key=f"entry {index}", value=item, hint=hint)
 
 
@@ -62,7 +64,10 @@ def _split(path: str, index: str, item: Any) -> tuple[str, Any]:
         if isinstance(name, str):
             return name, argument
     raise _entry_error(
-        path, index, "an entry must be a command name or a mapping with exactly one key", item,
+        path,
+        index,
+        "an entry must be a command name or a mapping with exactly one key",
+        item,
         hint="Write one command per list item, e.g. `- project: myproject`",
     )
 
@@ -71,7 +76,7 @@ def _stage_name(name: str) -> str | None:
     """The stage of a ``stage NAME`` key, '' for a bare 'stage', None for other keys."""
     if not name.startswith("stage"):
         return None
-    return name[len("stage"):].strip()
+    return name[len("stage") :].strip()
 
 
 def expand_entries(path: str, items: Any, *, stage: str | None, prefix: str = "") -> list[Entry]:
@@ -85,17 +90,29 @@ def expand_entries(path: str, items: Any, *, stage: str | None, prefix: str = ""
         stage_name = _stage_name(name)
         if stage_name is not None and name not in schema.COMMANDS:
             if not stage_name:
-                raise _entry_error(path, index, "a stage block needs a name", item,
-                                   hint="Write `- stage NAME:` followed by a list of commands")
+                raise _entry_error(
+                    path,
+                    index,
+                    "a stage block needs a name",
+                    item,
+                    hint="Write `- stage NAME:` followed by a list of commands",
+                )
             if not isinstance(argument, list):
-                raise _entry_error(path, index, f"stage block '{stage_name}' must hold a list of commands", item)
-            nested = expand_entries(path, argument, stage=stage, prefix=f"{index}/stage {stage_name}/")
+                raise _entry_error(
+                    path, index, f"stage block '{stage_name}' must hold a list of commands", item
+                )
+            nested = expand_entries(
+                path, argument, stage=stage, prefix=f"{index}/stage {stage_name}/"
+            )
             if stage_name == stage:
                 result.extend(nested)
             continue
         if name not in schema.COMMANDS:
             raise _entry_error(
-                path, index, f"unknown command '{name}'", item,
+                path,
+                index,
+                f"unknown command '{name}'",
+                item,
                 hint=f"Known commands: {', '.join(sorted(schema.COMMANDS))}, and `stage NAME` blocks",
             )
         _check_argument(path, index, name, argument, item)
@@ -111,7 +128,10 @@ def _check_argument(path: str, index: str, name: str, argument: Any, item: Any) 
     elif isinstance(argument, types) and not (bool not in types and isinstance(argument, bool)):
         return
     raise _entry_error(
-        path, index, f"command '{name}' expects {schema.COMMANDS[name].types}", item,
+        path,
+        index,
+        f"command '{name}' expects {schema.COMMANDS[name].types}",
+        item,
     )
 
 
@@ -120,7 +140,8 @@ def inherits_from_parent(path: str, items: Any) -> bool:
     if not isinstance(items, list):
         return False
     return any(
-        item == "inherit_from_parent" or (isinstance(item, dict) and list(item) == ["inherit_from_parent"])
+        item == "inherit_from_parent"
+        or (isinstance(item, dict) and list(item) == ["inherit_from_parent"])
         for item in items
     )
 
@@ -134,12 +155,20 @@ def apply_entry(state: SelectionState, entry: Entry, clusters: ClusterSet) -> No
             state.nparallel = validate_nparallel(entry.argument)
         else:
             apply_selection(
-                state, entry.name, entry.argument, source="command", origin=entry.origin, clusters=clusters,
+                state,
+                entry.name,
+                entry.argument,
+                source="command",
+                origin=entry.origin,
+                clusters=clusters,
             )
     except ConfigFileError:
         raise
     except ConfigurationError as exc:
         raise ConfigFileError(
-            exc.message, path=entry.path, key=f"entry {entry.index} ({entry.name})",
-            value=entry.argument, hint=exc.hint,
+            exc.message,
+            path=entry.path,
+            key=f"entry {entry.index} ({entry.name})",
+            value=entry.argument,
+            hint=exc.hint,
         ) from exc

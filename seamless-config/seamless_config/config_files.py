@@ -64,7 +64,9 @@ def read_cluster_files(home: str | None = None) -> tuple[dict[str, Any], dict[st
             continue
         if not isinstance(data, dict):
             raise ClusterDefinitionError(
-                "a cluster file must be a mapping of cluster name -> definition", path=path, value=data,
+                "a cluster file must be a mapping of cluster name -> definition",
+                path=path,
+                value=data,
             )
         merged.update(data)
         origins.update(dict.fromkeys(data, path))
@@ -80,7 +82,9 @@ def _directory_chain(workdir: str) -> list[str]:
         inherit = False
         for name in COMMAND_FILES:
             path = os.path.join(directory, name)
-            if os.path.isfile(path) and inherits_from_parent(path, _read_yaml(path, error=ConfigFileError)):
+            if os.path.isfile(path) and inherits_from_parent(
+                path, _read_yaml(path, error=ConfigFileError)
+            ):
                 inherit = True
         parent = os.path.dirname(directory)
         if not inherit or parent == directory:
@@ -115,7 +119,14 @@ def _load_seamless_cache(staged: select.SelectionState, directory: str) -> Clust
     )
     origin = f"SEAMLESS_CACHE={directory}"
     apply = select.apply_selection
-    apply(staged, "cluster", SEAMLESS_CACHE_CLUSTER, source="environment", origin=origin, clusters=clusters)
+    apply(
+        staged,
+        "cluster",
+        SEAMLESS_CACHE_CLUSTER,
+        source="environment",
+        origin=origin,
+        clusters=clusters,
+    )
     if staged.values["project"] is None:
         apply(staged, "project", select.PROJECT_TOPLEVEL, source="environment", origin=origin)
     apply(staged, "execution", "process", source="environment", origin=origin)

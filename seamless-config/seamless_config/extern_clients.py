@@ -53,7 +53,11 @@ def _field(entry: Any, name: str) -> Any:
 
 
 def _describe(entry: Any) -> dict[str, Any]:
-    result: dict[str, Any] = {"readonly": bool(_field(entry, "readonly") if _field(entry, "readonly") is not None else True)}
+    result: dict[str, Any] = {
+        "readonly": bool(
+            _field(entry, "readonly") if _field(entry, "readonly") is not None else True
+        )
+    }
     for key in _ENTRY_KEYS:
         value = _field(entry, key)
         if value is not None:
@@ -68,7 +72,9 @@ def collect_remote_clients(cluster: str) -> dict[str, list[dict[str, Any]]]:
         remote = import_remote(module, purpose="collect_remote_clients()")
         entries = [_describe(e) for e in remote.inspect_extern_clients()]
         entries += [
-            _describe(e) for e in remote.inspect_launched_clients() if _field(e, "cluster") == cluster
+            _describe(e)
+            for e in remote.inspect_launched_clients()
+            if _field(e, "cluster") == cluster
         ]
         result[kind] = entries
     return result
@@ -86,7 +92,9 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
             hint="Call it first, instead of init()/set_stage()",
         )
     if not isinstance(clients, dict):
-        raise ConfigurationError("remote clients must be a mapping with 'database' and 'buffer'", value=clients)
+        raise ConfigurationError(
+            "remote clients must be a mapping with 'database' and 'buffer'", value=clients
+        )
     root = import_remote("", purpose="set_remote_clients()")
     database_remote = import_remote("database_remote", purpose="set_remote_clients()")
     buffer_remote = import_remote("buffer_remote", purpose="set_remote_clients()")
@@ -98,10 +106,14 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
     for i, entry in enumerate(clients.get("database") or []):
         url = _field(entry, url_key)
         if url is None:
-            raise RemoteClientsError(f"database entry {i} has no '{url_key}'", key="remote clients", value=entry)
+            raise RemoteClientsError(
+                f"database entry {i} has no '{url_key}'", key="remote clients", value=entry
+            )
         readonly = _field(entry, "readonly")
         name = f"extern-db-{i}"
-        root.define_extern_client(name, "database", url=url, readonly=True if readonly is None else bool(readonly))
+        root.define_extern_client(
+            name, "database", url=url, readonly=True if readonly is None else bool(readonly)
+        )
         db_names.append(name)
     database_remote.activate(no_main=True, extern_clients=db_names)
 
@@ -111,7 +123,9 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
         url = _field(entry, url_key)
         if directory is None and url is None:
             raise RemoteClientsError(
-                f"buffer entry {i} has neither '{dir_key}' nor '{url_key}'", key="remote clients", value=entry
+                f"buffer entry {i} has neither '{dir_key}' nor '{url_key}'",
+                key="remote clients",
+                value=entry,
             )
         both = directory is not None and url is not None
         if directory is not None:
@@ -123,7 +137,9 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
         if url is not None:
             readonly = _field(entry, "readonly")
             name = f"extern-buffer-{i}" + ("-server" if both else "")
-            root.define_extern_client(name, "hashserver", url=url, readonly=True if readonly is None else bool(readonly))
+            root.define_extern_client(
+                name, "hashserver", url=url, readonly=True if readonly is None else bool(readonly)
+            )
             buffer_names.append(name)
     buffer_remote.activate(no_main=True, extern_clients=buffer_names)
 
@@ -143,7 +159,8 @@ def set_remote_clients_from_env(include_dask: bool = False) -> bool:
         clients = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(
-            f"SEAMLESS_REMOTE_CLIENTS is not valid JSON ({exc})", key="SEAMLESS_REMOTE_CLIENTS",
+            f"SEAMLESS_REMOTE_CLIENTS is not valid JSON ({exc})",
+            key="SEAMLESS_REMOTE_CLIENTS",
         ) from exc
     set_remote_clients(clients, in_remote=True)
     scheduler = os.environ.get("SEAMLESS_DASK_SCHEDULER")
@@ -151,7 +168,9 @@ def set_remote_clients_from_env(include_dask: bool = False) -> bool:
         try:
             _connect_dask(scheduler, clients)
         except Exception as exc:  # the worker still runs, without Dask delegation
-            warnings.warn(f"Could not connect to the Dask scheduler {scheduler}: {exc}", stacklevel=2)
+            warnings.warn(
+                f"Could not connect to the Dask scheduler {scheduler}: {exc}", stacklevel=2
+            )
     return True
 
 

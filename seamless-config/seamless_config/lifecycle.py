@@ -70,7 +70,9 @@ def init(*, workdir: str | None = _UNSET) -> None:
     set_stage(None)
 
 
-def set_stage(stage: str | None = None, substage: str | None = None, *, workdir: str | None = _UNSET) -> None:
+def set_stage(
+    stage: str | None = None, substage: str | None = None, *, workdir: str | None = _UNSET
+) -> None:
     """Select stage and substage, reload the configuration and re-activate services on a change."""
     _refuse_if_frozen("set_stage()")
     state = session.get_session_registry()

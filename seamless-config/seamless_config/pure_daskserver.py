@@ -81,13 +81,16 @@ def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
         import distributed
     except ImportError as exc:
         raise MissingDependencyError(
-            "pure-Dask mode needs the package distributed", package="distributed",
+            "pure-Dask mode needs the package distributed",
+            package="distributed",
             hint="pip install seamless-config[pure-dask]",
         ) from exc
     conf = configure_pure_daskserver(cluster=get_selected_cluster(), queue=queue)
     payload = _launch(conf)
     hostname = payload.get("hostname") or "localhost"
-    client = distributed.Client(f"tcp://{hostname}:{payload['port']}", timeout="10s", set_as_default=True)
+    client = distributed.Client(
+        f"tcp://{hostname}:{payload['port']}", timeout="10s", set_as_default=True
+    )
     if _pure_dask_registry.client is not None and _pure_dask_registry.client is not client:
         _close(_pure_dask_registry.client)
     _pure_dask_registry.client = client

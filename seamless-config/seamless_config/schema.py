@@ -28,38 +28,90 @@ class Key:
 
 
 COMMANDS: dict[str, Key] = {
-    "cluster": Key("str or null", None, "Select the cluster (defined in ~/.seamless/clusters*.yaml or a `clusters` command). A different cluster clears the queue."),
-    "project": Key("str", None, "Select the project; it names the storage directories and launch keys."),
+    "cluster": Key(
+        "str or null",
+        None,
+        "Select the cluster (defined in ~/.seamless/clusters*.yaml or a `clusters` command). A different cluster clears the queue.",
+    ),
+    "project": Key(
+        "str", None, "Select the project; it names the storage directories and launch keys."
+    ),
     "subproject": Key("str (may contain '/')", None, "Select the subproject below the project."),
-    "execution": Key("'process', 'spawn' or 'remote'", None, "Where transformations run. Default: 'remote' when a cluster is selected, else 'process'."),
-    "queue": Key("str", None, "Select a Dask queue of the selected cluster; must come after `cluster`. Default: the cluster's default_queue."),
-    "remote": Key("null, 'daskserver' or 'jobserver'", None, "Remote execution target. Default: inferred from the cluster (required when it has both)."),
-    "persistent": Key("bool", None, "Store results in the hashserver/database. Default: true when a cluster is selected, else false. false + execution remote = pure-Dask mode."),
+    "execution": Key(
+        "'process', 'spawn' or 'remote'",
+        None,
+        "Where transformations run. Default: 'remote' when a cluster is selected, else 'process'.",
+    ),
+    "queue": Key(
+        "str",
+        None,
+        "Select a Dask queue of the selected cluster; must come after `cluster`. Default: the cluster's default_queue.",
+    ),
+    "remote": Key(
+        "null, 'daskserver' or 'jobserver'",
+        None,
+        "Remote execution target. Default: inferred from the cluster (required when it has both).",
+    ),
+    "persistent": Key(
+        "bool",
+        None,
+        "Store results in the hashserver/database. Default: true when a cluster is selected, else false. false + execution remote = pure-Dask mode.",
+    ),
     "record": Key("bool", False, "Write full execution records."),
-    "node": Key("str or null", None, "Pin Dask jobs to one compute node (daskserver on SLURM/OAR only)."),
-    "nparallel": Key("int >= 1", None, "Limit on active transformations for parallel(); persists across reloads."),
-    "clusters": Key("mapping", None, "Inline cluster definitions, merged over those of ~/.seamless (whole entries)."),
-    "inherit_from_parent": Key("no argument", None, "Also read the parent directory's seamless.yaml / seamless.profile.yaml (first)."),
+    "node": Key(
+        "str or null", None, "Pin Dask jobs to one compute node (daskserver on SLURM/OAR only)."
+    ),
+    "nparallel": Key(
+        "int >= 1", None, "Limit on active transformations for parallel(); persists across reloads."
+    ),
+    "clusters": Key(
+        "mapping",
+        None,
+        "Inline cluster definitions, merged over those of ~/.seamless (whole entries).",
+    ),
+    "inherit_from_parent": Key(
+        "no argument",
+        None,
+        "Also read the parent directory's seamless.yaml / seamless.profile.yaml (first).",
+    ),
 }
 """The command language. A key `stage NAME` holds a list of commands for stage NAME only."""
 
 CLUSTER_FILE: dict[str, Key] = {
-    "local_cluster": Key("str", None, "Name of the cluster that runs on this machine: its services start locally, without SSH."),
+    "local_cluster": Key(
+        "str",
+        None,
+        "Name of the cluster that runs on this machine: its services start locally, without SSH.",
+    ),
 }
 """Top-level keys of a cluster file besides the cluster names."""
 
 CLUSTER: dict[str, Key] = {
     "frontends": Key("list of frontends", REQUIRED, "Nodes that host services."),
-    "type": Key("'local', 'slurm', 'oar' or null", None, "Dask cluster class; required by the daskserver builders."),
+    "type": Key(
+        "'local', 'slurm', 'oar' or null",
+        None,
+        "Dask cluster class; required by the daskserver builders.",
+    ),
     "tunnel": Key("bool", False, "Reach the services through SSH port forwarding."),
-    "workers": Key("int", None, "Workers for spawn mode and the jobserver; cores / maximum_jobs fallback for local Dask queues."),
-    "memory_per_core_property_name": Key("str", None, "Passed to the Dask wrapper; OAR requires it."),
+    "workers": Key(
+        "int",
+        None,
+        "Workers for spawn mode and the jobserver; cores / maximum_jobs fallback for local Dask queues.",
+    ),
+    "memory_per_core_property_name": Key(
+        "str", None, "Passed to the Dask wrapper; OAR requires it."
+    ),
     "queues": Key("mapping name -> queue", None, "Dask queue definitions."),
     "default_queue": Key("str", None, "Queue used when none is selected."),
 }
 
 FRONTEND: dict[str, Key] = {
-    "hostname": Key("str", REQUIRED, "HTTP and SSH address of the frontend (default 'localhost' for type local)."),
+    "hostname": Key(
+        "str",
+        REQUIRED,
+        "HTTP and SSH address of the frontend (default 'localhost' for type local).",
+    ),
     "ssh_hostname": Key("str", None, "SSH alias, if different from hostname."),
     "hashserver": Key("mapping", None, "Buffer server (hashserver) on this frontend."),
     "database": Key("mapping", None, "Result database (seamless-database) on this frontend."),
@@ -68,19 +120,31 @@ FRONTEND: dict[str, Key] = {
 }
 
 _SERVICE_COMMON: dict[str, Key] = {
-    "conda": Key("str", None, "Conda environment to run the service in; without it the launcher uses the current environment."),
-    "network_interface": Key("str", "127.0.0.1", "Interface the service binds; loopback unless a cluster says otherwise."),
+    "conda": Key(
+        "str",
+        None,
+        "Conda environment to run the service in; without it the launcher uses the current environment.",
+    ),
+    "network_interface": Key(
+        "str", "127.0.0.1", "Interface the service binds; loopback unless a cluster says otherwise."
+    ),
 }
 
 HASHSERVER: dict[str, Key] = {
-    "bufferdir": Key("str", REQUIRED, "Root directory of the buffers (below it: project/subproject/STAGE-stage)."),
+    "bufferdir": Key(
+        "str", REQUIRED, "Root directory of the buffers (below it: project/subproject/STAGE-stage)."
+    ),
     **_SERVICE_COMMON,
     "port_start": Key("int", None, "First port of the range (give both or neither)."),
     "port_end": Key("int", None, "Last port of the range (give both or neither)."),
 }
 
 DATABASE: dict[str, Key] = {
-    "database_dir": Key("str", REQUIRED, "Root directory of the databases (file seamless.db below project/subproject/STAGE-stage)."),
+    "database_dir": Key(
+        "str",
+        REQUIRED,
+        "Root directory of the databases (file seamless.db below project/subproject/STAGE-stage).",
+    ),
     **_SERVICE_COMMON,
     "port_start": Key("int", None, "First port of the range (give both or neither)."),
     "port_end": Key("int", None, "Last port of the range (give both or neither)."),
@@ -99,14 +163,26 @@ DASKSERVER: dict[str, Key] = {
 }
 
 QUEUE: dict[str, Key] = {
-    "TEMPLATE": Key("str", None, "Copy every field of an earlier queue of the same cluster, then apply the fields given here."),
-    "conda": Key("str", None, "Conda environment of the Dask server and workers; without it the current environment."),
+    "TEMPLATE": Key(
+        "str",
+        None,
+        "Copy every field of an earlier queue of the same cluster, then apply the fields given here.",
+    ),
+    "conda": Key(
+        "str",
+        None,
+        "Conda environment of the Dask server and workers; without it the current environment.",
+    ),
     "walltime": Key("str hh:mm:ss", REQUIRED, "Job walltime."),
     "memory": Key("str", REQUIRED, "Memory per job, e.g. 12GB."),
     "unknown_task_duration": Key("str", REQUIRED, "Assumed duration of a task never seen before."),
     "target_duration": Key("str", REQUIRED, "Adaptive scaling target duration."),
     "maximum_jobs": Key("int", REQUIRED, "Maximum number of jobs (LocalCluster: workers)."),
-    "cores": Key("int", None, "Cores per job (required unless the cluster type is local or the queue is exclusive)."),
+    "cores": Key(
+        "int",
+        None,
+        "Cores per job (required unless the cluster type is local or the queue is exclusive).",
+    ),
     "job_cores": Key("int", None, "CPUs requested from the batch system (default: cores)."),
     "exclusive": Key("bool", False, "Whole-node jobs."),
     "interactive": Key("bool", False, "Keep at least one job running."),

@@ -76,12 +76,29 @@ EXECUTION_MODES = ("process", "spawn", "remote")
 REMOTE_TARGETS = (None, "daskserver", "jobserver")
 SOURCES = (None, "command", "environment", "manual")
 
-TRACKED = ("cluster", "project", "subproject", "execution", "persistent", "record", "queue", "remote", "node")
+TRACKED = (
+    "cluster",
+    "project",
+    "subproject",
+    "execution",
+    "persistent",
+    "record",
+    "queue",
+    "remote",
+    "node",
+)
 """Settings with source tracking; the ones reset before every reload when not manual."""
 
 _DEFAULTS: dict[str, Any] = {
-    "cluster": None, "project": None, "subproject": None, "execution": "process",
-    "persistent": None, "record": False, "queue": None, "remote": None, "node": None,
+    "cluster": None,
+    "project": None,
+    "subproject": None,
+    "execution": "process",
+    "persistent": None,
+    "record": False,
+    "queue": None,
+    "remote": None,
+    "node": None,
 }
 
 
@@ -154,7 +171,9 @@ def validate_name(kind: str, value: Any, *, allow_none: bool = True) -> str | No
     for bad in _FORBIDDEN.get(kind, _FORBIDDEN["default"]):
         if bad in value:
             raise InvalidSelectionError(
-                f"{kind} name may not contain '{bad}'", key=kind, value=value,
+                f"{kind} name may not contain '{bad}'",
+                key=kind,
+                value=value,
                 hint="These character sequences are reserved for storage paths and launch keys",
             )
     return value
@@ -196,7 +215,9 @@ def apply_selection(
     elif name == "execution":
         if value not in EXECUTION_MODES:
             raise InvalidSelectionError(
-                f"execution must be one of {', '.join(EXECUTION_MODES)}", key="execution", value=value
+                f"execution must be one of {', '.join(EXECUTION_MODES)}",
+                key="execution",
+                value=value,
             )
     elif name in ("persistent", "record"):
         if not isinstance(value, bool):
@@ -208,7 +229,9 @@ def apply_selection(
             )
     elif name == "node":
         if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidSelectionError("node must be a non-blank string or null", key="node", value=value)
+            raise InvalidSelectionError(
+                "node must be a non-blank string or null", key="node", value=value
+            )
     elif name == "queue":
         _validate_queue(state, value, clusters)
         state.queue_cluster = state.values["cluster"]
@@ -217,24 +240,32 @@ def apply_selection(
     _set(state, name, value, source, origin)
 
 
-def _validate_queue(state: SelectionState, queue: Any, clusters: _cluster.ClusterSet | None) -> None:
+def _validate_queue(
+    state: SelectionState, queue: Any, clusters: _cluster.ClusterSet | None
+) -> None:
     if not isinstance(queue, str) or not queue:
         raise InvalidSelectionError("queue must be a non-empty string", key="queue", value=queue)
     cluster_name = state.values["cluster"]
     if cluster_name is None:
         raise InvalidSelectionError(
-            "a queue needs a selected cluster", key="queue", value=queue,
+            "a queue needs a selected cluster",
+            key="queue",
+            value=queue,
             hint="Put the `cluster` command before `queue`",
         )
     clusters = clusters if clusters is not None else _cluster.get_cluster_registry().current
     definition = clusters.clusters.get(cluster_name)
     if definition is None:
         raise InvalidSelectionError(
-            f"cluster '{cluster_name}' is not defined, so it has no queues", key="queue", value=queue,
+            f"cluster '{cluster_name}' is not defined, so it has no queues",
+            key="queue",
+            value=queue,
         )
     if queue not in definition.queues:
         raise InvalidSelectionError(
-            f"cluster '{cluster_name}' has no such queue", key="queue", value=queue,
+            f"cluster '{cluster_name}' has no such queue",
+            key="queue",
+            value=queue,
             hint=f"Defined queues: {', '.join(definition.queues) or '(none)'}",
         )
 
@@ -304,7 +335,9 @@ def select_nparallel(nparallel: int) -> None:
 
 def validate_nparallel(nparallel: Any) -> int:
     if isinstance(nparallel, bool) or not isinstance(nparallel, int) or nparallel < 1:
-        raise InvalidSelectionError("nparallel must be an integer >= 1", key="nparallel", value=nparallel)
+        raise InvalidSelectionError(
+            "nparallel must be an integer >= 1", key="nparallel", value=nparallel
+        )
     return nparallel
 
 
@@ -397,10 +430,14 @@ def get_current(
     state = _state()
     cluster = cluster if cluster is not None else state.values["cluster"]
     if cluster is None:
-        raise ConfigurationError("No cluster defined", hint="Add `- cluster: NAME` to seamless.yaml")
+        raise ConfigurationError(
+            "No cluster defined", hint="Add `- cluster: NAME` to seamless.yaml"
+        )
     project = project if project is not None else state.values["project"]
     if project is None:
-        raise ConfigurationError("No project defined", hint="Add `- project: NAME` to seamless.yaml")
+        raise ConfigurationError(
+            "No project defined", hint="Add `- project: NAME` to seamless.yaml"
+        )
     subproject = subproject if subproject is not None else state.values["subproject"]
     stage = stage if stage is not None else state.stage
     substage = substage if substage is not None else state.substage
@@ -490,9 +527,7 @@ def is_pure_dask_mode() -> bool:
     In this mode only a Dask server is launched, and Seamless transformations are refused.
     """
     return (
-        get_selected_cluster() is not None
-        and get_execution() == "remote"
-        and not get_persistent()
+        get_selected_cluster() is not None and get_execution() == "remote" and not get_persistent()
     )
 
 
@@ -531,7 +566,8 @@ def require_daskserver_target(cluster: str) -> None:
     if target == "daskserver":
         return
     problem = (
-        f"remote target is '{target}'" if target is not None
+        f"remote target is '{target}'"
+        if target is not None
         else f"cluster '{cluster}' has no daskserver"
     )
     raise PureDaskModeError(
@@ -544,7 +580,7 @@ def require_daskserver_target(cluster: str) -> None:
 
 _PRIVATE_GLOBALS = {
     **{f"_current_{name}": name for name in TRACKED},
-    **{f"_{name}_source": name for name in ("execution", "persistent", "record", "queue", "remote", "node", "cluster", "project", "subproject")},
+    **{f"_{name}_source": name for name in TRACKED},
     **{f"_{name}_command_seen": name for name in ("execution", "persistent", "record")},
 }
 

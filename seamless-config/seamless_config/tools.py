@@ -41,7 +41,14 @@ CLUSTER_STRINGS = {
     "oar": "dask_jobqueue::OARCluster",
 }
 
-_OPTIONAL_ADDED = ("hostname", "ssh_hostname", "network_interface", "conda", "port_start", "port_end")
+_OPTIONAL_ADDED = (
+    "hostname",
+    "ssh_hostname",
+    "network_interface",
+    "conda",
+    "port_start",
+    "port_end",
+)
 
 
 class ToolRegistry:
@@ -85,7 +92,8 @@ def _substitute(template: str, injected: dict[str, Any], *, tool: str, key: str)
         name = match.group(1)
         if name not in injected:
             raise ConfigurationError(
-                f"template variable ${name} is not injected", key=f"{tool}.{key}",
+                f"template variable ${name} is not injected",
+                key=f"{tool}.{key}",
                 hint=f"INJECTED must list it; injected: {', '.join(injected)}",
             )
         return str(injected[name])
@@ -150,7 +158,9 @@ def _key_cluster(cluster: str, directory: str | None) -> str:
     return cluster
 
 
-def _paths(project: str, subproject: str | None, stage: str | None, substage: str | None) -> dict[str, str]:
+def _paths(
+    project: str, subproject: str | None, stage: str | None, substage: str | None
+) -> dict[str, str]:
     projectsubdir = f"/{project}" + (f"/{subproject}" if subproject else "")
     stagedir = f"/STAGE-{stage}" if stage else ""
     stagesubdir = stagedir + (f"SUBSTAGE-{substage}" if substage else "")
@@ -165,12 +175,20 @@ def _host_keys(definition: Cluster, frontend: Frontend) -> dict[str, Any]:
 
 
 def _storage(
-    service: str, mode: str, *, cluster: str | None, project: str | None, subproject: str | None,
-    stage: str | None, frontend_name: str | None,
+    service: str,
+    mode: str,
+    *,
+    cluster: str | None,
+    project: str | None,
+    subproject: str | None,
+    stage: str | None,
+    frontend_name: str | None,
 ) -> dict[str, Any]:
     if mode not in ("ro", "rw"):
         raise ConfigurationError("mode must be 'ro' or 'rw'", key="mode", value=mode)
-    cluster, project, subproject, stage, _ = select.get_current(cluster, project, subproject, stage, "")
+    cluster, project, subproject, stage, _ = select.get_current(
+        cluster, project, subproject, stage, ""
+    )
     definition = get_cluster(cluster)
     frontend = _frontend(definition, service, frontend_name)
     config = getattr(frontend, service)
@@ -190,32 +208,67 @@ def _storage(
         "STAGEDIR": paths["STAGEDIR"],
         "MODE": mode,
     }
-    meta = {"service": service, "cluster": cluster, "mode": mode, "project": project,
-            "subproject": subproject, "stage": stage}
+    meta = {
+        "service": service,
+        "cluster": cluster,
+        "mode": mode,
+        "project": project,
+        "subproject": subproject,
+        "stage": stage,
+    }
     return _finish(_render(service, added, injected), cluster, meta)
 
 
 def configure_hashserver(
-    mode: str, *, cluster: str | None = None, project: str | None = None,
-    subproject: str | None = None, stage: str | None = None, frontend_name: str | None = None,
+    mode: str,
+    *,
+    cluster: str | None = None,
+    project: str | None = None,
+    subproject: str | None = None,
+    stage: str | None = None,
+    frontend_name: str | None = None,
 ) -> dict[str, Any]:
     """Launch dict of the hashserver (buffer server) for the selection; mode 'ro' or 'rw'."""
-    return _storage("hashserver", mode, cluster=cluster, project=project, subproject=subproject,
-                    stage=stage, frontend_name=frontend_name)
+    return _storage(
+        "hashserver",
+        mode,
+        cluster=cluster,
+        project=project,
+        subproject=subproject,
+        stage=stage,
+        frontend_name=frontend_name,
+    )
 
 
 def configure_database(
-    mode: str, *, cluster: str | None = None, project: str | None = None,
-    subproject: str | None = None, stage: str | None = None, frontend_name: str | None = None,
+    mode: str,
+    *,
+    cluster: str | None = None,
+    project: str | None = None,
+    subproject: str | None = None,
+    stage: str | None = None,
+    frontend_name: str | None = None,
 ) -> dict[str, Any]:
     """Launch dict of the result database for the selection; mode 'ro' or 'rw'."""
-    return _storage("database", mode, cluster=cluster, project=project, subproject=subproject,
-                    stage=stage, frontend_name=frontend_name)
+    return _storage(
+        "database",
+        mode,
+        cluster=cluster,
+        project=project,
+        subproject=subproject,
+        stage=stage,
+        frontend_name=frontend_name,
+    )
 
 
 def configure_jobserver(
-    *, cluster: str | None = None, project: str | None = None, subproject: str | None = None,
-    stage: str | None = None, substage: str | None = None, frontend_name: str | None = None,
+    *,
+    cluster: str | None = None,
+    project: str | None = None,
+    subproject: str | None = None,
+    stage: str | None = None,
+    substage: str | None = None,
+    frontend_name: str | None = None,
     remote_clients: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Launch dict of the job server; its file_parameters carry the remote clients and record.
@@ -228,7 +281,8 @@ def configure_jobserver(
     definition = get_cluster(cluster)
     if definition.workers is None:
         raise ConfigurationError(
-            f"cluster '{cluster}' has no 'workers'", hint="The jobserver needs `workers: N` in the cluster definition",
+            f"cluster '{cluster}' has no 'workers'",
+            hint="The jobserver needs `workers: N` in the cluster definition",
         )
     frontend = _frontend(definition, "jobserver", frontend_name)
     config = frontend.jobserver
@@ -248,8 +302,15 @@ def configure_jobserver(
         "file_parameters": file_parameters,
     }
     injected = {"CLUSTER": cluster, "MODE": "rw", **_paths(project, subproject, stage, substage)}
-    meta = {"service": "jobserver", "cluster": cluster, "mode": "rw", "project": project,
-            "subproject": subproject, "stage": stage, "substage": substage}
+    meta = {
+        "service": "jobserver",
+        "cluster": cluster,
+        "mode": "rw",
+        "project": project,
+        "subproject": subproject,
+        "stage": stage,
+        "substage": substage,
+    }
     return _finish(_render("jobserver", added, injected), cluster, meta)
 
 
@@ -258,8 +319,10 @@ def _cluster_string(definition: Cluster) -> str:
         return CLUSTER_STRINGS[definition.type]  # type: ignore[index]
     except KeyError:
         raise ConfigurationError(
-            f"cluster '{definition.name}' needs a type for a Dask server", key="type",
-            value=definition.type, hint=f"Set `type:` to one of {', '.join(CLUSTER_STRINGS)}",
+            f"cluster '{definition.name}' needs a type for a Dask server",
+            key="type",
+            value=definition.type,
+            hint=f"Set `type:` to one of {', '.join(CLUSTER_STRINGS)}",
         ) from None
 
 
@@ -307,7 +370,9 @@ def _dask_parameters(definition: Cluster, queue: Queue, *, pure: bool) -> dict[s
         else:
             raise ConfigurationError(
                 f"node selection needs a slurm or oar cluster; '{definition.name}' has type {definition.type!r}",
-                key="node", value=node, hint="Remove the `node` command",
+                key="node",
+                value=node,
+                hint="Remove the `node` command",
             )
     worker_threads = queue.worker_threads
     maximum_jobs = queue.maximum_jobs
@@ -347,7 +412,9 @@ def _dask_parameters(definition: Cluster, queue: Queue, *, pure: bool) -> dict[s
     return {k: copy.deepcopy(v) for k, v in params.items() if v is not None}
 
 
-def _dask_added(definition: Cluster, frontend: Frontend, queue: Queue, params: dict[str, Any]) -> dict[str, Any]:
+def _dask_added(
+    definition: Cluster, frontend: Frontend, queue: Queue, params: dict[str, Any]
+) -> dict[str, Any]:
     config = frontend.daskserver
     assert config is not None
     return {
@@ -362,8 +429,13 @@ def _dask_added(definition: Cluster, frontend: Frontend, queue: Queue, params: d
 
 
 def configure_daskserver(
-    *, cluster: str | None = None, project: str | None = None, subproject: str | None = None,
-    stage: str | None = None, substage: str | None = None, frontend_name: str | None = None,
+    *,
+    cluster: str | None = None,
+    project: str | None = None,
+    subproject: str | None = None,
+    stage: str | None = None,
+    substage: str | None = None,
+    frontend_name: str | None = None,
 ) -> dict[str, Any]:
     """Launch dict of the Seamless Dask server (seamless-dask-wrapper) for the selection."""
     cluster, project, subproject, stage, substage = select.get_current(
@@ -374,13 +446,28 @@ def configure_daskserver(
     queue_name, queue = _queue(definition, None)
     params = _dask_parameters(definition, queue, pure=False)
     injected = {"CLUSTER": cluster, "MODE": "rw", **_paths(project, subproject, stage, substage)}
-    meta = {"service": "daskserver", "cluster": cluster, "mode": "rw", "project": project,
-            "subproject": subproject, "stage": stage, "substage": substage, "queue": queue_name}
-    return _finish(_render("daskserver", _dask_added(definition, frontend, queue, params), injected), cluster, meta)
+    meta = {
+        "service": "daskserver",
+        "cluster": cluster,
+        "mode": "rw",
+        "project": project,
+        "subproject": subproject,
+        "stage": stage,
+        "substage": substage,
+        "queue": queue_name,
+    }
+    return _finish(
+        _render("daskserver", _dask_added(definition, frontend, queue, params), injected),
+        cluster,
+        meta,
+    )
 
 
 def configure_pure_daskserver(
-    *, cluster: str | None = None, queue: str | None = None, frontend_name: str | None = None,
+    *,
+    cluster: str | None = None,
+    queue: str | None = None,
+    frontend_name: str | None = None,
 ) -> dict[str, Any]:
     """Launch dict of a plain Dask server (pure-Dask mode): key ``pure-daskserver-<cluster>-<queue>``.
 
@@ -389,7 +476,9 @@ def configure_pure_daskserver(
     """
     cluster = cluster if cluster is not None else select.get_selected_cluster()
     if cluster is None:
-        raise ConfigurationError("No cluster defined", hint="Add `- cluster: NAME` to seamless.yaml")
+        raise ConfigurationError(
+            "No cluster defined", hint="Add `- cluster: NAME` to seamless.yaml"
+        )
     definition = get_cluster(cluster)
     frontend = _frontend(definition, "daskserver", frontend_name)
     queue_name, queue_def = _queue(definition, queue)
@@ -397,5 +486,7 @@ def configure_pure_daskserver(
     injected = {"CLUSTER": cluster, "QUEUE": queue_name}
     meta = {"service": "pure-daskserver", "cluster": cluster, "queue": queue_name}
     return _finish(
-        _render("pure_daskserver", _dask_added(definition, frontend, queue_def, params), injected), cluster, meta
+        _render("pure_daskserver", _dask_added(definition, frontend, queue_def, params), injected),
+        cluster,
+        meta,
     )

@@ -73,21 +73,43 @@ def write_config(workdir: Path):
 
 
 QUEUE = {
-    "conda": "daskenv", "walltime": "01:00:00", "cores": 4, "memory": "8GB",
-    "unknown_task_duration": "1m", "target_duration": "5m", "maximum_jobs": 2,
+    "conda": "daskenv",
+    "walltime": "01:00:00",
+    "cores": 4,
+    "memory": "8GB",
+    "unknown_task_duration": "1m",
+    "target_duration": "5m",
+    "maximum_jobs": 2,
 }
 
 
-def demo_cluster(*, jobserver: bool = False, daskserver: bool = False, storage: bool = False,
-                 type: str = "local", queues: dict | None = None, **extra: Any) -> dict:
+def demo_cluster(
+    *,
+    jobserver: bool = False,
+    daskserver: bool = False,
+    storage: bool = False,
+    type: str = "local",
+    queues: dict | None = None,
+    **extra: Any,
+) -> dict:
     """The upstream tests' 'demo' cluster, with optional services."""
     frontend: dict[str, Any] = {"hostname": "frontend"}
     if storage:
-        frontend["hashserver"] = {"bufferdir": "/data/buffers", "conda": "hashserver",
-                                  "network_interface": "127.0.0.1", "port_start": 10000, "port_end": 10010}
+        frontend["hashserver"] = {
+            "bufferdir": "/data/buffers",
+            "conda": "hashserver",
+            "network_interface": "127.0.0.1",
+            "port_start": 10000,
+            "port_end": 10010,
+        }
         frontend["database"] = {"database_dir": "/data/db", "port_start": 10100, "port_end": 10110}
     if jobserver:
-        frontend["jobserver"] = {"conda": "jobenv", "network_interface": "lo", "port_start": 3000, "port_end": 3010}
+        frontend["jobserver"] = {
+            "conda": "jobenv",
+            "network_interface": "lo",
+            "port_start": 3000,
+            "port_end": 3010,
+        }
     if daskserver:
         frontend["daskserver"] = {"network_interface": "lo", "port_start": 3100, "port_end": 3110}
     cluster: dict[str, Any] = {"type": type, "workers": 1, "frontends": [frontend]}
@@ -119,8 +141,8 @@ class RemoteStub:
         module.activate = lambda **kw: self.calls.append((name, "activate", kw))
         module.deactivate = lambda: self.calls.append((name, "deactivate", {}))
         module.ensure_initialized = lambda: self.calls.append((name, "ensure_initialized", {}))
-        module.inspect_extern_clients = lambda: []
-        module.inspect_launched_clients = lambda: []
+        module.inspect_extern_clients = list
+        module.inspect_launched_clients = list
         setattr(self.package, name, module)
         return module
 

@@ -33,7 +33,9 @@ def test_persistent_activation_order(persistent_config, remote_stub) -> None:
     assert seamless_config._initialized
 
 
-def test_persistent_process_activates_storage_only(persistent_config, write_config, remote_stub) -> None:
+def test_persistent_process_activates_storage_only(
+    persistent_config, write_config, remote_stub
+) -> None:
     write_config([{"cluster": "demo"}, {"project": "p"}, {"execution": "process"}])
     seamless_config.init()
     assert remote_stub.activated() == ["buffer_remote", "database_remote"]
@@ -50,11 +52,17 @@ def test_missing_seamless_remote_is_a_clear_error(persistent_config, no_remote) 
     with pytest.raises(MissingDependencyError) as info:
         quietly(seamless_config.init)
     message = str(info.value)
-    assert "seamless-remote" in message and "persistent: false" in message and "cluster 'demo'" in message
+    assert (
+        "seamless-remote" in message
+        and "persistent: false" in message
+        and "cluster 'demo'" in message
+    )
     assert isinstance(info.value, ImportError)
 
 
-def test_remote_without_job_server_warns(workdir, write_config, write_clusters, remote_stub) -> None:
+def test_remote_without_job_server_warns(
+    workdir, write_config, write_clusters, remote_stub
+) -> None:
     write_clusters({"demo": demo_cluster(storage=True)})
     write_config([{"cluster": "demo"}, {"project": "p"}, {"execution": "remote"}])
     with pytest.warns(UserWarning, match="neither a jobserver nor a daskserver"):
@@ -134,7 +142,9 @@ def test_workdir_none_means_cwd(monkeypatch, tmp_path) -> None:
     assert select.get_selected_project() == "cwd"
 
 
-def test_spawn_uses_local_cluster_workers(workdir, write_config, write_clusters, monkeypatch) -> None:
+def test_spawn_uses_local_cluster_workers(
+    workdir, write_config, write_clusters, monkeypatch
+) -> None:
     spawned = []
     fake = types.ModuleType("seamless_transformer")
     fake.has_spawned = lambda: bool(spawned)

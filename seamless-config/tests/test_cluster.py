@@ -60,7 +60,10 @@ def test_local_cluster_must_be_defined() -> None:
     [
         (lambda c: c.update(pure_dask=True), "unknown cluster field(s) pure_dask"),
         (lambda c: c["frontends"][0].update(colour="red"), "unknown frontend field(s) colour"),
-        (lambda c: c["frontends"][0]["daskserver"].update(pure_dask=True), "unknown service field(s) pure_dask"),
+        (
+            lambda c: c["frontends"][0]["daskserver"].update(pure_dask=True),
+            "unknown service field(s) pure_dask",
+        ),
         (lambda c: c["queues"]["default"].update(gpus=1), "unknown queue field(s) gpus"),
         (lambda c: c.pop("frontends"), "'frontends' is required"),
         (lambda c: c.update(frontends=[]), "non-empty list"),
@@ -70,7 +73,10 @@ def test_local_cluster_must_be_defined() -> None:
         (lambda c: c["frontends"][0]["daskserver"].pop("port_end"), "'port_end' is required"),
         (lambda c: c["queues"]["default"].pop("memory"), "'memory' is required"),
         (lambda c: c["queues"]["default"].update(TEMPLATE="nope"), "TEMPLATE 'nope'"),
-        (lambda c: c["queues"]["default"].update(exclusive=True, job_cores=2), "must not set job_cores"),
+        (
+            lambda c: c["queues"]["default"].update(exclusive=True, job_cores=2),
+            "must not set job_cores",
+        ),
         (lambda c: c.update(queues=["x"]), "queues must be a mapping"),
     ],
 )
@@ -108,13 +114,20 @@ def test_hostname_required_unless_local(write_clusters) -> None:
 def test_service_defaults_bind_loopback_and_conda_optional(write_clusters) -> None:
     definition = demo_cluster()
     definition["frontends"][0].update(
-        hashserver={"bufferdir": "/b"}, database={"database_dir": "/d"},
-        jobserver={"port_start": 1, "port_end": 2}, daskserver={"port_start": 3, "port_end": 4},
+        hashserver={"bufferdir": "/b"},
+        database={"database_dir": "/d"},
+        jobserver={"port_start": 1, "port_end": 2},
+        daskserver={"port_start": 3, "port_end": 4},
     )
     write_clusters({"demo": definition})
     load_config_files()
     frontend = cluster.get_cluster("demo").frontends[0]
-    for service in (frontend.hashserver, frontend.database, frontend.jobserver, frontend.daskserver):
+    for service in (
+        frontend.hashserver,
+        frontend.database,
+        frontend.jobserver,
+        frontend.daskserver,
+    ):
         assert service.network_interface == "127.0.0.1"
     assert frontend.jobserver.conda is None and frontend.hashserver.conda is None
 
@@ -124,7 +137,12 @@ def test_queue_without_template_keeps_defaults(write_clusters) -> None:
     write_clusters({"demo": demo_cluster(daskserver=True)})
     load_config_files()
     queue = cluster.get_cluster("demo").queues["default"]
-    assert (queue.tmpdir, queue.lifetime_stagger, queue.exclusive, queue.interactive) == ("/tmp", "4m", False, False)
+    assert (queue.tmpdir, queue.lifetime_stagger, queue.exclusive, queue.interactive) == (
+        "/tmp",
+        "4m",
+        False,
+        False,
+    )
 
 
 def test_queue_template_hyphens_and_null(write_clusters) -> None:
@@ -137,19 +155,34 @@ def test_queue_template_hyphens_and_null(write_clusters) -> None:
     load_config_files()
     q = cluster.get_cluster("demo").queues
     assert q["cpu"].job_extra_directives == ["--account=x"]
-    assert (q["gpu"].cores, q["gpu"].tmpdir, q["gpu"].job_extra_directives, q["gpu"].dask_resources) == (
-        8, "/scratch", ["--account=x"], {"GPU": 1})
+    assert (
+        q["gpu"].cores,
+        q["gpu"].tmpdir,
+        q["gpu"].job_extra_directives,
+        q["gpu"].dask_resources,
+    ) == (8, "/scratch", ["--account=x"], {"GPU": 1})
     assert (q["node"].exclusive, q["node"].cores, q["node"].tmpdir) == (True, None, None)
 
 
 def test_cores_rules(write_clusters) -> None:
     no_cores = {k: v for k, v in QUEUE.items() if k != "cores"}
-    write_clusters({"demo": demo_cluster(daskserver=True, type="local", queues={"default": no_cores})})
+    write_clusters(
+        {"demo": demo_cluster(daskserver=True, type="local", queues={"default": no_cores})}
+    )
     load_config_files()
-    write_clusters({"demo": demo_cluster(daskserver=True, type="slurm", queues={"default": no_cores})})
+    write_clusters(
+        {"demo": demo_cluster(daskserver=True, type="slurm", queues={"default": no_cores})}
+    )
     with pytest.raises(ClusterDefinitionError, match="'cores' is required"):
         load_config_files()
-    write_clusters({"demo": demo_cluster(daskserver=True, type="local",
-                                         queues={"default": {**no_cores, "exclusive": True}})})
-    with pytest.raises(ClusterDefinitionError, match="exclusive queue on a local cluster needs cores"):
+    write_clusters(
+        {
+            "demo": demo_cluster(
+                daskserver=True, type="local", queues={"default": {**no_cores, "exclusive": True}}
+            )
+        }
+    )
+    with pytest.raises(
+        ClusterDefinitionError, match="exclusive queue on a local cluster needs cores"
+    ):
         load_config_files()

@@ -28,13 +28,29 @@ def test_no_files_means_defaults(workdir: Path) -> None:
 
 
 def test_every_selection_command(workdir, write_config, write_clusters) -> None:
-    write_clusters({"demo": demo_cluster(daskserver=True, type="slurm",
-                                         queues={"default": {**_queue(), "cores": 2}, "gpu": {**_queue(), "cores": 1}})})
-    write_config([
-        {"cluster": "demo"}, {"project": "atlas"}, {"subproject": "fold/x"}, {"execution": "spawn"},
-        {"queue": "gpu"}, {"remote": "daskserver"}, {"persistent": False}, {"record": True},
-        {"node": "node7"}, {"nparallel": 4},
-    ])
+    write_clusters(
+        {
+            "demo": demo_cluster(
+                daskserver=True,
+                type="slurm",
+                queues={"default": {**_queue(), "cores": 2}, "gpu": {**_queue(), "cores": 1}},
+            )
+        }
+    )
+    write_config(
+        [
+            {"cluster": "demo"},
+            {"project": "atlas"},
+            {"subproject": "fold/x"},
+            {"execution": "spawn"},
+            {"queue": "gpu"},
+            {"remote": "daskserver"},
+            {"persistent": False},
+            {"record": True},
+            {"node": "node7"},
+            {"nparallel": 4},
+        ]
+    )
     load()
     assert select.get_selected_cluster() == "demo"
     assert select.get_selected_project() == "atlas"
@@ -46,15 +62,33 @@ def test_every_selection_command(workdir, write_config, write_clusters) -> None:
     assert select.get_record() is True
     assert select.get_node() == "node7"
     assert seamless_config.get_nparallel() == 4
-    for name in ("execution", "queue", "remote", "persistent", "record", "node", "cluster", "project"):
+    for name in (
+        "execution",
+        "queue",
+        "remote",
+        "persistent",
+        "record",
+        "node",
+        "cluster",
+        "project",
+    ):
         assert select.get_source(name) == "command", name
         assert select.get_origin(name).startswith(str(workdir / "seamless.yaml") + " entry "), name
-    assert select.execution_command_seen() and select.persistent_command_seen() and select.record_command_seen()
+    assert (
+        select.execution_command_seen()
+        and select.persistent_command_seen()
+        and select.record_command_seen()
+    )
 
 
 def _queue() -> dict:
-    return {"walltime": "01:00:00", "memory": "1GB", "unknown_task_duration": "1m",
-            "target_duration": "5m", "maximum_jobs": 1}
+    return {
+        "walltime": "01:00:00",
+        "memory": "1GB",
+        "unknown_task_duration": "1m",
+        "target_duration": "5m",
+        "maximum_jobs": 1,
+    }
 
 
 def test_null_arguments(workdir, write_config) -> None:
@@ -80,12 +114,16 @@ def test_inherit_from_parent_reads_parents_first(tmp_path, write_config) -> None
     child = parent / "fold"
     child.mkdir(parents=True)
     write_yaml(tmp_path / "seamless.yaml", [{"project": "grandparent-never-read"}])
-    write_yaml(parent / "seamless.yaml", [{"project": "atlas"}, {"nparallel": 8}, {"execution": "spawn"}])
+    write_yaml(
+        parent / "seamless.yaml", [{"project": "atlas"}, {"nparallel": 8}, {"execution": "spawn"}]
+    )
     write_yaml(child / "seamless.yaml", ["inherit_from_parent", {"subproject": "fold"}])
     write_yaml(child / "seamless.profile.yaml", [{"execution": "process"}])
     seamless_config.set_workdir(str(child))
     load()
-    assert select.get_selected_project() == "atlas"  # the grandparent is not read: no inherit in atlas/
+    assert (
+        select.get_selected_project() == "atlas"
+    )  # the grandparent is not read: no inherit in atlas/
     assert select.get_selected_subproject() == "fold"
     assert select.get_nparallel() == 8
     assert select.get_execution() == "process"
@@ -101,13 +139,20 @@ def test_without_inherit_parent_is_not_read(tmp_path) -> None:
 
 
 def test_stage_blocks(workdir, write_config) -> None:
-    write_config([
-        {"project": "p"}, {"execution": "process"},
-        {"stage gpu": [{"execution": "spawn"}, {"stage gpu": [{"record": True}]}]},
-        {"stageprod": [{"project": "prod"}]},
-    ])
+    write_config(
+        [
+            {"project": "p"},
+            {"execution": "process"},
+            {"stage gpu": [{"execution": "spawn"}, {"stage gpu": [{"record": True}]}]},
+            {"stageprod": [{"project": "prod"}]},
+        ]
+    )
     load()
-    assert (select.get_execution(), select.get_record(), select.get_selected_project()) == ("process", False, "p")
+    assert (select.get_execution(), select.get_record(), select.get_selected_project()) == (
+        "process",
+        False,
+        "p",
+    )
     select.select_stage("gpu")
     load()
     assert (select.get_execution(), select.get_record()) == ("spawn", True)
@@ -117,13 +162,25 @@ def test_stage_blocks(workdir, write_config) -> None:
     assert select.get_selected_project() == "prod"
 
 
-def test_stage_block_selection_does_not_survive_stage_switch(workdir, write_config, write_clusters) -> None:
+def test_stage_block_selection_does_not_survive_stage_switch(
+    workdir, write_config, write_clusters
+) -> None:
     """Quirk 7.2 fixed: a cluster/project chosen in a stage block is gone in other stages."""
     write_clusters({"demo": demo_cluster()})
-    write_config([{"project": "p"}, {"execution": "process"}, {"persistent": False},
-                  {"stage s": [{"cluster": "demo"}, {"subproject": "sub"}, {"project": "q"}]}])
+    write_config(
+        [
+            {"project": "p"},
+            {"execution": "process"},
+            {"persistent": False},
+            {"stage s": [{"cluster": "demo"}, {"subproject": "sub"}, {"project": "q"}]},
+        ]
+    )
     seamless_config.set_stage("s")
-    assert (select.get_selected_cluster(), select.get_selected_project(), select.get_selected_subproject()) == ("demo", "q", "sub")
+    assert (
+        select.get_selected_cluster(),
+        select.get_selected_project(),
+        select.get_selected_subproject(),
+    ) == ("demo", "q", "sub")
     seamless_config.set_stage(None)
     assert select.get_selected_cluster() is None
     assert select.get_selected_project() == "p"
@@ -154,11 +211,19 @@ def test_nparallel_persists_across_reloads(workdir, write_config) -> None:
 
 def test_inline_clusters_run_first_and_merge(workdir, write_config, write_clusters) -> None:
     write_clusters({"demo": demo_cluster(), "other": demo_cluster(workers=9)})
-    write_config([
-        {"cluster": "demo"},  # before the clusters command, yet it sees the inline definition
-        {"queue": "inline"},
-        {"clusters": {"demo": demo_cluster(daskserver=True, queues={"inline": {**_queue(), "cores": 1}})}},
-    ])
+    write_config(
+        [
+            {"cluster": "demo"},  # before the clusters command, yet it sees the inline definition
+            {"queue": "inline"},
+            {
+                "clusters": {
+                    "demo": demo_cluster(
+                        daskserver=True, queues={"inline": {**_queue(), "cores": 1}}
+                    )
+                }
+            },
+        ]
+    )
     load()
     from seamless_config.cluster import get_cluster
 
@@ -214,7 +279,9 @@ def test_cluster_change_clears_queue(workdir, write_clusters) -> None:
         ("- project: [unclosed\n", "not valid YAML"),
     ],
 )
-def test_bad_entries_name_file_entry_and_expectation(workdir, write_config, content, fragment) -> None:
+def test_bad_entries_name_file_entry_and_expectation(
+    workdir, write_config, content, fragment
+) -> None:
     path = write_config(content)
     with pytest.raises(ConfigFileError) as info:
         load_config_files()
@@ -254,13 +321,25 @@ def test_unknown_queue_and_cluster_without_queues(workdir, write_config, write_c
         load_config_files()
 
 
-def test_failed_load_leaves_previous_selection_intact(workdir, write_config, write_clusters) -> None:
+def test_failed_load_leaves_previous_selection_intact(
+    workdir, write_config, write_clusters
+) -> None:
     write_clusters({"demo": demo_cluster()})
-    write_config([{"cluster": "demo"}, {"project": "good"}, {"execution": "process"}, {"nparallel": 2}])
+    write_config(
+        [{"cluster": "demo"}, {"project": "good"}, {"execution": "process"}, {"nparallel": 2}]
+    )
     load()
     write_clusters({"demo": demo_cluster(), "fresh": demo_cluster()})
-    write_config([{"cluster": None}, {"project": "half"}, {"execution": "spawn"}, {"nparallel": 9},
-                  {"persistent": False}, {"remote": "bogus"}])
+    write_config(
+        [
+            {"cluster": None},
+            {"project": "half"},
+            {"execution": "spawn"},
+            {"nparallel": 9},
+            {"persistent": False},
+            {"remote": "bogus"},
+        ]
+    )
     with pytest.raises(ConfigFileError, match="entry 6"):
         load_config_files()
     assert select.get_selected_cluster() == "demo"
@@ -274,7 +353,9 @@ def test_failed_load_leaves_previous_selection_intact(workdir, write_config, wri
 
 
 def test_failed_set_stage_keeps_stage_and_selection(workdir, write_config) -> None:
-    write_config([{"project": "p"}, {"execution": "process"}, {"stage bad": [{"execution": "nope"}]}])
+    write_config(
+        [{"project": "p"}, {"execution": "process"}, {"stage bad": [{"execution": "nope"}]}]
+    )
     seamless_config.set_stage(None)
     with pytest.raises(ConfigFileError):
         seamless_config.set_stage("bad")

@@ -7,7 +7,11 @@ import json
 import pytest
 
 import seamless_config
-from seamless_config.errors import FrozenConfigurationError, MissingDependencyError, RemoteClientsError
+from seamless_config.errors import (
+    FrozenConfigurationError,
+    MissingDependencyError,
+    RemoteClientsError,
+)
 from seamless_config.extern_clients import set_remote_clients_from_env
 
 
@@ -15,7 +19,9 @@ def test_collect_remote_clients(remote_stub) -> None:
     db = remote_stub.modules["database_remote"]
     buf = remote_stub.modules["buffer_remote"]
     db.inspect_extern_clients = lambda: [{"readonly": True, "url": "http://db", "directory": None}]
-    db.inspect_launched_clients = lambda: [{"cluster": "elsewhere", "readonly": False, "url": "http://other"}]
+    db.inspect_launched_clients = lambda: [
+        {"cluster": "elsewhere", "readonly": False, "url": "http://other"}
+    ]
     buf.inspect_extern_clients = lambda: [{"readonly": True, "directory": "/buffers"}]
     buf.inspect_launched_clients = lambda: [
         {"cluster": "dummy-cluster", "readonly": False, "url": "http://hash"},
@@ -23,7 +29,10 @@ def test_collect_remote_clients(remote_stub) -> None:
     ]
     assert seamless_config.collect_remote_clients("dummy-cluster") == {
         "database": [{"readonly": True, "url": "http://db"}],
-        "buffer": [{"readonly": True, "directory": "/buffers"}, {"readonly": False, "url": "http://hash"}],
+        "buffer": [
+            {"readonly": True, "directory": "/buffers"},
+            {"readonly": False, "url": "http://hash"},
+        ],
     }
 
 
@@ -37,7 +46,9 @@ def test_collect_accepts_objects(remote_stub) -> None:
 
     remote_stub.modules["buffer_remote"].inspect_launched_clients = lambda: [Launched()]
     clients = seamless_config.collect_remote_clients("c")
-    assert clients["buffer"] == [{"readonly": False, "url": "http://h", "remote_url": "http://inside:1"}]
+    assert clients["buffer"] == [
+        {"readonly": False, "url": "http://h", "remote_url": "http://inside:1"}
+    ]
 
 
 def test_collect_without_seamless_remote(no_remote) -> None:
@@ -46,10 +57,15 @@ def test_collect_without_seamless_remote(no_remote) -> None:
 
 
 def test_set_remote_clients_defines_and_freezes(remote_stub) -> None:
-    seamless_config.set_remote_clients({
-        "database": [{"url": "http://db", "readonly": False}],
-        "buffer": [{"directory": "/buffers", "readonly": False}, {"url": "http://hash", "readonly": False}],
-    })
+    seamless_config.set_remote_clients(
+        {
+            "database": [{"url": "http://db", "readonly": False}],
+            "buffer": [
+                {"directory": "/buffers", "readonly": False},
+                {"url": "http://hash", "readonly": False},
+            ],
+        }
+    )
     assert remote_stub.extern == [
         ("extern-db-0", "database", {"url": "http://db", "readonly": False}),
         ("extern-buffer-0", "bufferfolder", {"directory": "/buffers", "readonly": True}),
@@ -57,7 +73,11 @@ def test_set_remote_clients_defines_and_freezes(remote_stub) -> None:
     ]
     assert remote_stub.calls == [
         ("database_remote", "activate", {"no_main": True, "extern_clients": ["extern-db-0"]}),
-        ("buffer_remote", "activate", {"no_main": True, "extern_clients": ["extern-buffer-0", "extern-buffer-1"]}),
+        (
+            "buffer_remote",
+            "activate",
+            {"no_main": True, "extern_clients": ["extern-buffer-0", "extern-buffer-1"]},
+        ),
     ]
     assert seamless_config._remote_clients_set
     with pytest.raises(RuntimeError):
@@ -68,10 +88,13 @@ def test_set_remote_clients_defines_and_freezes(remote_stub) -> None:
 
 def test_set_remote_clients_in_remote_view(remote_stub, monkeypatch) -> None:
     monkeypatch.setenv("HOME", "/home/me")
-    seamless_config.set_remote_clients({
-        "database": [{"url": "http://outside", "remote_url": "http://inside"}],
-        "buffer": [{"remote_directory": "~/buf", "remote_url": "http://hs", "readonly": True}],
-    }, in_remote=True)
+    seamless_config.set_remote_clients(
+        {
+            "database": [{"url": "http://outside", "remote_url": "http://inside"}],
+            "buffer": [{"remote_directory": "~/buf", "remote_url": "http://hs", "readonly": True}],
+        },
+        in_remote=True,
+    )
     assert remote_stub.extern == [
         ("extern-db-0", "database", {"url": "http://inside", "readonly": True}),
         ("extern-buffer-0-folder", "bufferfolder", {"directory": "/home/me/buf", "readonly": True}),
@@ -79,10 +102,13 @@ def test_set_remote_clients_in_remote_view(remote_stub, monkeypatch) -> None:
     ]
 
 
-@pytest.mark.parametrize("clients", [
-    {"database": [{"readonly": True}]},
-    {"buffer": [{"readonly": True, "remote_url": "http://x"}]},
-])
+@pytest.mark.parametrize(
+    "clients",
+    [
+        {"database": [{"readonly": True}]},
+        {"buffer": [{"readonly": True, "remote_url": "http://x"}]},
+    ],
+)
 def test_set_remote_clients_bad_entries(remote_stub, clients) -> None:
     with pytest.raises(RemoteClientsError) as info:
         seamless_config.set_remote_clients(clients)
@@ -104,7 +130,9 @@ def test_from_env(remote_stub, monkeypatch) -> None:
     assert set_remote_clients_from_env() is False
     monkeypatch.delenv("SEAMLESS_CACHE")
     assert set_remote_clients_from_env() is True
-    assert remote_stub.extern == [("extern-db-0", "database", {"url": "http://db", "readonly": True})]
+    assert remote_stub.extern == [
+        ("extern-db-0", "database", {"url": "http://db", "readonly": True})
+    ]
 
 
 def test_from_env_bad_json(remote_stub, monkeypatch) -> None:

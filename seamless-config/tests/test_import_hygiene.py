@@ -17,7 +17,11 @@ def run_fresh(code: str, home: Path) -> dict:
     """Run ``code`` in a fresh interpreter; it must print a JSON line last."""
     env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env, timeout=120,
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -50,16 +54,37 @@ def test_pure_dask_set_stage_imports_nothing(tmp_path: Path) -> None:
     (home / ".seamless").mkdir(parents=True)
     project.mkdir()
     cluster = {
-        "type": "local", "workers": 2,
-        "frontends": [{"daskserver": {"network_interface": "127.0.0.1", "port_start": 40000, "port_end": 40100}}],
+        "type": "local",
+        "workers": 2,
+        "frontends": [
+            {
+                "daskserver": {
+                    "network_interface": "127.0.0.1",
+                    "port_start": 40000,
+                    "port_end": 40100,
+                }
+            }
+        ],
         "default_queue": "q",
-        "queues": {"q": {"walltime": "01:00:00", "memory": "1GB", "unknown_task_duration": "1m",
-                         "target_duration": "5m", "maximum_jobs": 1}},
+        "queues": {
+            "q": {
+                "walltime": "01:00:00",
+                "memory": "1GB",
+                "unknown_task_duration": "1m",
+                "target_duration": "5m",
+                "maximum_jobs": 1,
+            }
+        },
     }
     (home / ".seamless" / "clusters.yaml").write_text(yaml.safe_dump({"lab": cluster}))
-    (project / "seamless.yaml").write_text(yaml.safe_dump([
-        {"project": "p"}, {"stage scan": [{"cluster": "lab"}, {"persistent": False}]},
-    ]))
+    (project / "seamless.yaml").write_text(
+        yaml.safe_dump(
+            [
+                {"project": "p"},
+                {"stage scan": [{"cluster": "lab"}, {"persistent": False}]},
+            ]
+        )
+    )
     code = f"""
     import warnings
     warnings.simplefilter("ignore")
@@ -80,7 +105,9 @@ def test_pure_dask_set_stage_imports_nothing(tmp_path: Path) -> None:
 def test_loading_config_files_imports_nothing(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "seamless.yaml").write_text("- project: p\n- execution: process\n- persistent: false\n")
+    (project / "seamless.yaml").write_text(
+        "- project: p\n- execution: process\n- persistent: false\n"
+    )
     code = f"""
     import seamless_config
     from seamless_config import config_files, select

@@ -30,7 +30,11 @@ MATRIX = [
     # pure-Dask: cluster + execution remote (default or explicit) + daskserver + persistent false
     ({"daskserver": True}, [{"persistent": False}], "pure"),
     ({"daskserver": True}, [{"persistent": False}, {"execution": "remote"}], "pure"),
-    ({"daskserver": True, "jobserver": True}, [{"persistent": False}, {"remote": "daskserver"}], "pure"),
+    (
+        {"daskserver": True, "jobserver": True},
+        [{"persistent": False}, {"remote": "daskserver"}],
+        "pure",
+    ),
     # not pure-Dask
     ({"daskserver": True}, [], "persistent"),
     ({"daskserver": True}, [{"persistent": True}], "persistent"),
@@ -38,21 +42,38 @@ MATRIX = [
     ({"daskserver": True}, [{"persistent": False}, {"execution": "spawn"}], "spawn"),
     # pure-Dask selected but impossible: the error says what to change
     ({"jobserver": True}, [{"persistent": False}], "error:remote target is 'jobserver'"),
-    ({"daskserver": True, "jobserver": True}, [{"persistent": False}], "error:both a jobserver and a daskserver"),
-    ({"daskserver": True, "jobserver": True}, [{"persistent": False}, {"remote": "jobserver"}], "error:remote target is 'jobserver'"),
+    (
+        {"daskserver": True, "jobserver": True},
+        [{"persistent": False}],
+        "error:both a jobserver and a daskserver",
+    ),
+    (
+        {"daskserver": True, "jobserver": True},
+        [{"persistent": False}, {"remote": "jobserver"}],
+        "error:remote target is 'jobserver'",
+    ),
     ({}, [{"persistent": False}], "error:has no daskserver"),
 ]
 
 
 @pytest.mark.parametrize(("services", "commands", "outcome"), MATRIX)
-def test_trigger_matrix(workdir, write_config, write_clusters, remote_stub, disabled, monkeypatch,
-                        services, commands, outcome) -> None:
+def test_trigger_matrix(
+    workdir,
+    write_config,
+    write_clusters,
+    remote_stub,
+    disabled,
+    monkeypatch,
+    services,
+    commands,
+    outcome,
+) -> None:
     spawned = []
     monkeypatch.setattr("seamless_config.activation._spawn", lambda: spawned.append(True))
     write_clusters({"demo": demo_cluster(**services)})
     write_config([{"cluster": "demo"}, {"project": "p"}, *commands])
     if outcome.startswith("error:"):
-        with pytest.raises(ConfigurationError, match=outcome[len("error:"):]) as info:
+        with pytest.raises(ConfigurationError, match=outcome[len("error:") :]) as info:
             init_quietly()
         if "both" not in outcome:
             assert isinstance(info.value, PureDaskModeError)
@@ -85,7 +106,10 @@ def test_pure_dask_mode_in_python_calls_names_them() -> None:
 
 
 def test_pure_daskserver_launch_dict() -> None:
-    queues = {"default": dict(QUEUE), "big": {"TEMPLATE": "default", "cores": 16, "worker_threads": 4, "processes": 8}}
+    queues = {
+        "default": dict(QUEUE),
+        "big": {"TEMPLATE": "default", "cores": 16, "worker_threads": 4, "processes": 8},
+    }
     define_clusters({"demo": demo_cluster(daskserver=True, queues=queues, workers=3)})
     select.select_cluster("demo")
     select.select_project("ignored-in-key")
@@ -115,7 +139,10 @@ def test_pure_daskserver_launch_dict() -> None:
 
 def test_pure_daskserver_exclusive_slurm() -> None:
     """Quirk 7.6 fixed: exclusive queues keep `exclusive` and get --exclusive on SLURM."""
-    queues = {"default": dict(QUEUE), "node": {"TEMPLATE": "default", "exclusive": True, "cores": None}}
+    queues = {
+        "default": dict(QUEUE),
+        "node": {"TEMPLATE": "default", "exclusive": True, "cores": None},
+    }
     define_clusters({"demo": demo_cluster(daskserver=True, type="slurm", queues=queues)})
     params = tools.configure_pure_daskserver(cluster="demo", queue="node")["file_parameters"]
     assert params["exclusive"] is True
@@ -138,7 +165,9 @@ def test_disabled_activate_launches_nothing(monkeypatch, disabled) -> None:
 
 
 @pytest.mark.timeout(120)
-def test_activate_connects_a_plain_client(workdir, write_config, write_clusters, monkeypatch, capsys) -> None:
+def test_activate_connects_a_plain_client(
+    workdir, write_config, write_clusters, monkeypatch, capsys
+) -> None:
     """Activation with the launcher replaced by a real in-process Dask scheduler."""
     import distributed
     import remote_http_launcher
@@ -146,8 +175,15 @@ def test_activate_connects_a_plain_client(workdir, write_config, write_clusters,
     write_clusters({"demo": demo_cluster(daskserver=True)})
     write_config([{"cluster": "demo"}, {"persistent": False}, {"project": "p"}])
     launched = []
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
-                                  dashboard_address=":0", host="127.0.0.1", scheduler_port=0) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        dashboard_address=":0",
+        host="127.0.0.1",
+        scheduler_port=0,
+    ) as cluster:
         host, port = cluster.scheduler_address.rsplit(":", 1)
 
         def fake_run(conf):

@@ -44,9 +44,20 @@ def test_schema_matches_dataclass(table, cls, extra) -> None:
         assert actual == expected or (actual is None and expected is None), (cls.__name__, name)
 
 
-@pytest.mark.parametrize("table", [schema.COMMANDS, schema.CLUSTER_FILE, schema.CLUSTER, schema.FRONTEND,
-                                   schema.HASHSERVER, schema.DATABASE, schema.JOBSERVER, schema.DASKSERVER,
-                                   schema.QUEUE])
+@pytest.mark.parametrize(
+    "table",
+    [
+        schema.COMMANDS,
+        schema.CLUSTER_FILE,
+        schema.CLUSTER,
+        schema.FRONTEND,
+        schema.HASHSERVER,
+        schema.DATABASE,
+        schema.JOBSERVER,
+        schema.DASKSERVER,
+        schema.QUEUE,
+    ],
+)
 def test_every_key_is_described(table) -> None:
     for name, key in table.items():
         assert key.description.strip() and key.types.strip(), name
@@ -62,6 +73,8 @@ def test_command_defaults_match_selection() -> None:
     state = select.SelectionState()
     for name in select.TRACKED:
         if name == "execution":
-            assert schema.COMMANDS[name].default is None  # derived: remote with a cluster, else process
+            assert (
+                schema.COMMANDS[name].default is None
+            )  # derived: remote with a cluster, else process
             continue
         assert state.values[name] == schema.COMMANDS[name].default, name

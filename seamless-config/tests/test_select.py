@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
-from conftest import demo_cluster
+from conftest import QUEUE, demo_cluster
 
 import seamless_config
 from seamless_config import select
@@ -122,11 +122,14 @@ def test_remote_without_cluster_is_accepted(workdir, write_config) -> None:
 
 
 def test_queue_selection_and_builder(workdir, write_config, write_clusters, remote_stub) -> None:
-    queues = {"default": {"conda": "d", "walltime": "01:00:00", "cores": 1, "memory": "1GB",
-                          "unknown_task_duration": "1m", "target_duration": "5m", "maximum_jobs": 1},
-              "gpu": {"TEMPLATE": "default", "walltime": "00:20:00"}}
+    queues = {
+        "default": dict(QUEUE),
+        "gpu": {"TEMPLATE": "default", "walltime": "00:20:00"},
+    }
     write_clusters({"demo": demo_cluster(jobserver=True, daskserver=True, queues=queues)})
-    write_config([{"cluster": "demo"}, {"remote": "daskserver"}, {"queue": "gpu"}, {"project": "demo"}])
+    write_config(
+        [{"cluster": "demo"}, {"remote": "daskserver"}, {"queue": "gpu"}, {"project": "demo"}]
+    )
     with pytest.warns(UserWarning):
         seamless_config.init()
     assert select.get_queue() == "gpu"
@@ -141,22 +144,24 @@ def test_queue_forgotten_when_cluster_loses_it(workdir, write_clusters) -> None:
     load_config_files()
     select.select_cluster("demo")
     select.select_queue("default")
-    write_clusters({"demo": demo_cluster(daskserver=True, queues={"other": {**_q()}})})
+    write_clusters({"demo": demo_cluster(daskserver=True, queues={"other": dict(QUEUE)})})
     load_config_files()
     assert select.get_queue() is None
 
 
-def _q() -> dict:
-    return {"walltime": "01:00:00", "cores": 1, "memory": "1GB", "unknown_task_duration": "1m",
-            "target_duration": "5m", "maximum_jobs": 1}
-
-
 def test_selector_validation() -> None:
     for call, value in [
-        (select.select_execution, "cloud"), (select.select_persistent, 1), (select.select_record, "no"),
-        (select.select_remote, "worker"), (select.select_node, ""), (select.select_nparallel, True),
-        (select.select_cluster, "a--b"), (select.select_project, None), (select.select_stage, "x/y"),
-        (select.select_substage, "STAGE-1"), (select.select_queue, "q"),
+        (select.select_execution, "cloud"),
+        (select.select_persistent, 1),
+        (select.select_record, "no"),
+        (select.select_remote, "worker"),
+        (select.select_node, ""),
+        (select.select_nparallel, True),
+        (select.select_cluster, "a--b"),
+        (select.select_project, None),
+        (select.select_stage, "x/y"),
+        (select.select_substage, "STAGE-1"),
+        (select.select_queue, "q"),
     ]:
         with pytest.raises(InvalidSelectionError):
             call(value)
@@ -202,14 +207,21 @@ def test_resetters_only_reset_non_manual(workdir, write_config) -> None:
 # ------------------------------------------------------------------ remote redundancy
 
 
-def test_both_servers_on_one_frontend_needs_remote(workdir, write_config, write_clusters, remote_stub) -> None:
+def test_both_servers_on_one_frontend_needs_remote(
+    workdir, write_config, write_clusters, remote_stub
+) -> None:
     write_clusters({"demo": demo_cluster(jobserver=True, daskserver=True)})
     write_config([{"cluster": "demo"}, {"project": "p"}])
-    with pytest.warns(UserWarning), pytest.raises(ConfigurationError, match="frontend 'frontend'.*both"):
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(ConfigurationError, match="frontend 'frontend'.*both"),
+    ):
         seamless_config.init()
 
 
-def test_redundancy_check_does_not_need_seamless_remote(workdir, write_config, write_clusters, no_remote) -> None:
+def test_redundancy_check_does_not_need_seamless_remote(
+    workdir, write_config, write_clusters, no_remote
+) -> None:
     """Quirk 7.4 fixed: the check runs before anything is imported."""
     write_clusters({"demo": demo_cluster(jobserver=True, daskserver=True)})
     write_config([{"cluster": "demo"}, {"project": "p"}, {"execution": "remote"}])
@@ -217,23 +229,31 @@ def test_redundancy_check_does_not_need_seamless_remote(workdir, write_config, w
         seamless_config.init()
 
 
-def test_both_servers_with_remote_choice(workdir, write_config, write_clusters, remote_stub) -> None:
+def test_both_servers_with_remote_choice(
+    workdir, write_config, write_clusters, remote_stub
+) -> None:
     write_clusters({"demo": demo_cluster(jobserver=True, daskserver=True)})
-    write_config([{"cluster": "demo"}, {"project": "p"}, {"remote": "jobserver"}, {"execution": "remote"}])
+    write_config(
+        [{"cluster": "demo"}, {"project": "p"}, {"remote": "jobserver"}, {"execution": "remote"}]
+    )
     seamless_config.init()
     assert remote_stub.activated() == ["buffer_remote", "database_remote", "jobserver_remote"]
 
 
 def test_both_servers_spread_over_frontends(write_clusters) -> None:
     cluster = demo_cluster(jobserver=True)
-    cluster["frontends"].append({"hostname": "other", "daskserver": {"port_start": 1, "port_end": 2}})
+    cluster["frontends"].append(
+        {"hostname": "other", "daskserver": {"port_start": 1, "port_end": 2}}
+    )
     write_clusters({"demo": cluster})
     load_config_files()
     with pytest.raises(ConfigurationError, match="cluster 'demo' has both"):
         select.check_remote_redundancy("demo")
 
 
-@pytest.mark.parametrize(("kind", "expected"), [("jobserver", "jobserver"), ("daskserver", "daskserver"), (None, None)])
+@pytest.mark.parametrize(
+    ("kind", "expected"), [("jobserver", "jobserver"), ("daskserver", "daskserver"), (None, None)]
+)
 def test_check_remote_redundancy_single(write_clusters, kind, expected) -> None:
     write_clusters({"demo": demo_cluster(**({kind: True} if kind else {}))})
     load_config_files()

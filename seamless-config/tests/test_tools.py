@@ -26,8 +26,17 @@ def command_of(conf: dict) -> str:
 
 @pytest.fixture
 def storage_cluster():
-    define_clusters({"demo": demo_cluster(storage=True, jobserver=True, daskserver=True, type="slurm",
-                                          queues={"default": dict(QUEUE)})})
+    define_clusters(
+        {
+            "demo": demo_cluster(
+                storage=True,
+                jobserver=True,
+                daskserver=True,
+                type="slurm",
+                queues={"default": dict(QUEUE)},
+            )
+        }
+    )
     select.select_cluster("demo")
     select.select_project("myproject")
 
@@ -45,8 +54,18 @@ def test_builtin_tools() -> None:
 @pytest.mark.parametrize("mode", ["ro", "rw"])
 def test_hashserver_smoke(storage_cluster, mode) -> None:
     conf = tools.configure_hashserver(mode, cluster="demo", project="myproject")
-    for key in ("hostname", "network_interface", "conda", "port_start", "port_end", "timeout",
-                "workdir", "key", "command", "handshake"):
+    for key in (
+        "hostname",
+        "network_interface",
+        "conda",
+        "port_start",
+        "port_end",
+        "timeout",
+        "workdir",
+        "key",
+        "command",
+        "handshake",
+    ):
         assert key in conf, key
     assert conf["hostname"] == "frontend" and conf["conda"] == "hashserver"
     assert (conf["port_start"], conf["port_end"]) == (10000, 10010)
@@ -57,9 +76,16 @@ def test_hashserver_smoke(storage_cluster, mode) -> None:
     assert conf["workdir"] == "/data/buffers/myproject"
     assert conf["log_file"] == "~/.remote-http-launcher/logs/demo/myproject/hashserver.log"
     assert "tunnel" not in conf and "ssh_hostname" not in conf
-    assert conf["meta"] == {"service": "hashserver", "cluster": "demo", "mode": mode, "project": "myproject"}
+    assert conf["meta"] == {
+        "service": "hashserver",
+        "cluster": "demo",
+        "mode": mode,
+        "project": "myproject",
+    }
     command = command_of(conf)
-    assert command.startswith("hashserver --port-range 10000 10010 --status-file /S.json --host 127.0.0.1 --timeout 600 /data/buffers/myproject")
+    assert command.startswith(
+        "hashserver --port-range 10000 10010 --status-file /S.json --host 127.0.0.1 --timeout 600 /data/buffers/myproject"
+    )
     assert command.endswith(" --writable") == (mode == "rw")
 
 
@@ -67,7 +93,10 @@ def test_keys_with_subproject_stage_substage(storage_cluster) -> None:
     select.select_subproject("fold/x")
     select.select_stage("gpu")
     select.select_substage("s1")
-    assert key_of(tools.configure_hashserver("rw")) == "hashserver-demo-rw-myproject--fold--x--STAGE-gpu"
+    assert (
+        key_of(tools.configure_hashserver("rw"))
+        == "hashserver-demo-rw-myproject--fold--x--STAGE-gpu"
+    )
     db = tools.configure_database("ro")
     assert key_of(db) == "database-demo-ro-myproject--fold--x--STAGE-gpu"
     assert db["workdir"] == "/data/db/myproject/fold/x/STAGE-gpu"
@@ -75,10 +104,16 @@ def test_keys_with_subproject_stage_substage(storage_cluster) -> None:
     assert "conda" not in db  # no conda configured: the launcher uses the current environment
     js = tools.configure_jobserver(remote_clients={"database": [], "buffer": []})
     assert key_of(js) == "jobserver-demo-rw-myproject--fold--x--STAGE-gpuSUBSTAGE-s1"
-    assert js["log_file"] == "~/.remote-http-launcher/logs/demo/myproject/fold/x/STAGE-gpuSUBSTAGE-s1/jobserver.log"
+    assert (
+        js["log_file"]
+        == "~/.remote-http-launcher/logs/demo/myproject/fold/x/STAGE-gpuSUBSTAGE-s1/jobserver.log"
+    )
     ds = tools.configure_daskserver()
     assert key_of(ds) == "daskserver-demo-rw-myproject--fold--x--STAGE-gpuSUBSTAGE-s1"
-    assert key_of(tools.configure_hashserver("rw", subproject="", stage="")) == "hashserver-demo-rw-myproject"
+    assert (
+        key_of(tools.configure_hashserver("rw", subproject="", stage=""))
+        == "hashserver-demo-rw-myproject"
+    )
 
 
 def test_jobserver_dict(storage_cluster, remote_stub) -> None:
@@ -86,7 +121,10 @@ def test_jobserver_dict(storage_cluster, remote_stub) -> None:
     conf = tools.configure_jobserver()
     assert conf["file_parameters"] == {"database": [], "buffer": [], "record": True}
     assert conf["workers"] == 1 and conf["conda"] == "jobenv"
-    assert command_of(conf) == "seamless-jobserver --workers 1 --port-range 3000 3010 --status-file /S.json --host lo --timeout 600"
+    assert (
+        command_of(conf)
+        == "seamless-jobserver --workers 1 --port-range 3000 3010 --status-file /S.json --host lo --timeout 600"
+    )
     assert conf["handshake"] == "healthcheck"
 
 
@@ -103,9 +141,17 @@ def test_daskserver_dict(storage_cluster) -> None:
     assert conf["handshake"] == {"path": "health", "port_name": "dashboard_port"}
     params = conf["file_parameters"]
     assert params == {
-        "walltime": "01:00:00", "exclusive": False, "cores": 4, "memory": "8GB", "tmpdir": "/tmp",
-        "unknown-task-duration": "1m", "target-duration": "5m", "lifetime-stagger": "4m",
-        "interactive": False, "maximum_jobs": 2, "record": False,
+        "walltime": "01:00:00",
+        "exclusive": False,
+        "cores": 4,
+        "memory": "8GB",
+        "tmpdir": "/tmp",
+        "unknown-task-duration": "1m",
+        "target-duration": "5m",
+        "lifetime-stagger": "4m",
+        "interactive": False,
+        "maximum_jobs": 2,
+        "record": False,
     }
     assert command_of(conf) == (
         "seamless-dask-wrapper dask_jobqueue::SLURMCluster --port-range 3100 3110 --status-file /S.json --host lo --timeout 600"
@@ -113,9 +159,11 @@ def test_daskserver_dict(storage_cluster) -> None:
 
 
 def test_daskserver_node_and_exclusive(storage_cluster) -> None:
-    queues = {"default": {**QUEUE, "job_extra_directives": ["--nodelist=n1"]},
-              "node": {"TEMPLATE": "default", "exclusive": True, "cores": None},
-              "excl4": {"TEMPLATE": "default", "exclusive": True}}
+    queues = {
+        "default": {**QUEUE, "job_extra_directives": ["--nodelist=n1"]},
+        "node": {"TEMPLATE": "default", "exclusive": True, "cores": None},
+        "excl4": {"TEMPLATE": "default", "exclusive": True},
+    }
     define_clusters({"demo": demo_cluster(daskserver=True, type="slurm", queues=queues)})
     select.select_node("n1")
     params = tools.configure_daskserver()["file_parameters"]
@@ -126,8 +174,13 @@ def test_daskserver_node_and_exclusive(storage_cluster) -> None:
     assert "cores" not in params and params["exclusive"] is True
     select.select_queue("excl4")
     assert tools.configure_daskserver()["file_parameters"]["job_cores"] == 4
-    define_clusters({"demo": demo_cluster(daskserver=True, type="oar", queues=queues,
-                                          memory_per_core_property_name="mem")})
+    define_clusters(
+        {
+            "demo": demo_cluster(
+                daskserver=True, type="oar", queues=queues, memory_per_core_property_name="mem"
+            )
+        }
+    )
     select.select_queue("node")
     params = tools.configure_daskserver()["file_parameters"]
     assert params["resource_spec"] == "/nodes=1"
@@ -140,7 +193,10 @@ def test_daskserver_node_and_exclusive(storage_cluster) -> None:
 
 def test_slurm_node_selection(storage_cluster) -> None:
     select.select_node("node123")
-    assert "--nodelist=node123" in tools.configure_daskserver(cluster="demo")["file_parameters"]["job_extra_directives"]
+    assert (
+        "--nodelist=node123"
+        in tools.configure_daskserver(cluster="demo")["file_parameters"]["job_extra_directives"]
+    )
 
 
 def test_local_type_cores_fallback_and_conda_optional(storage_cluster) -> None:
@@ -157,7 +213,11 @@ def test_tunnel_kept_for_remote_clusters_removed_for_local(storage_cluster) -> N
     definition["frontends"][0].update(hostname="remote-frontend", ssh_hostname="remote-login")
     define_clusters({"demo": definition})
     conf = tools.configure_daskserver(cluster="demo", project="demo")
-    assert (conf["hostname"], conf["ssh_hostname"], conf["tunnel"]) == ("remote-frontend", "remote-login", True)
+    assert (conf["hostname"], conf["ssh_hostname"], conf["tunnel"]) == (
+        "remote-frontend",
+        "remote-login",
+        True,
+    )
     assert conf["cluster_string"] == "distributed::LocalCluster"
     define_clusters({"demo": definition, "local_cluster": "demo"})
     conf = tools.configure_daskserver(cluster="demo", project="demo")
@@ -167,8 +227,17 @@ def test_tunnel_kept_for_remote_clusters_removed_for_local(storage_cluster) -> N
 def test_cluster_named_local_is_not_special() -> None:
     remote = demo_cluster(storage=True)
     remote["frontends"][0]["hostname"] = "remote-frontend"
-    define_clusters({"local": remote, "actual-local": demo_cluster(storage=True), "local_cluster": "actual-local"})
-    assert tools.configure_hashserver("rw", cluster="local", project="p")["hostname"] == "remote-frontend"
+    define_clusters(
+        {
+            "local": remote,
+            "actual-local": demo_cluster(storage=True),
+            "local_cluster": "actual-local",
+        }
+    )
+    assert (
+        tools.configure_hashserver("rw", cluster="local", project="p")["hostname"]
+        == "remote-frontend"
+    )
     assert "hostname" not in tools.configure_hashserver("rw", cluster="actual-local", project="p")
 
 
@@ -194,7 +263,9 @@ def test_frontend_name(storage_cluster) -> None:
     definition["frontends"].append(second)
     define_clusters({"demo": definition})
     assert tools.configure_hashserver("rw")["hostname"] == "frontend"
-    assert tools.configure_hashserver("rw", frontend_name="second")["workdir"] == "/second/myproject"
+    assert (
+        tools.configure_hashserver("rw", frontend_name="second")["workdir"] == "/second/myproject"
+    )
     with pytest.raises(ConfigurationError, match="frontend named 'third'"):
         tools.configure_hashserver("rw", frontend_name="third")
 
@@ -211,7 +282,15 @@ def test_queue_errors(storage_cluster) -> None:
 
 
 def test_define_tools_and_missing_added() -> None:
-    tools.define_tools({"hashserver": {"ADDED": ["hostname", "extra"], "INJECTED": ["CLUSTER"], "key_template": "k-$CLUSTER"}})
+    tools.define_tools(
+        {
+            "hashserver": {
+                "ADDED": ["hostname", "extra"],
+                "INJECTED": ["CLUSTER"],
+                "key_template": "k-$CLUSTER",
+            }
+        }
+    )
     define_clusters({"demo": demo_cluster(storage=True)})
     with pytest.raises(ValueError, match="ADDED key 'extra'"):
         tools.configure_hashserver("rw", cluster="demo", project="p")

@@ -24,15 +24,23 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Load seamless.yaml / seamless.profile.yaml of the current directory and start or "
         "verify the services they select (hashserver, database, job server or Dask server).",
     )
-    parser.add_argument("--stage", type=parse_stage, metavar="STAGE[:SUBSTAGE]",
-                        help="select this stage (and substage) before loading the configuration")
+    parser.add_argument(
+        "--stage",
+        type=parse_stage,
+        metavar="STAGE[:SUBSTAGE]",
+        help="select this stage (and substage) before loading the configuration",
+    )
     return parser
 
 
 def _ensure_services() -> None:
     from seamless_config import select
 
-    if select.get_selected_cluster() is None or select.is_pure_dask_mode() or not select.get_persistent():
+    if (
+        select.get_selected_cluster() is None
+        or select.is_pure_dask_mode()
+        or not select.get_persistent()
+    ):
         return  # pure-Dask mode was activated by set_stage itself; nothing else to start
     from seamless_config.extern_clients import import_remote
 

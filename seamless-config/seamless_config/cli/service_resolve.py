@@ -25,14 +25,20 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--service", required=True, choices=SERVICES)
     parser.add_argument("--cluster", help="cluster name (default: the selected one)")
-    parser.add_argument("--project", help="project; 'SEAMLESS_CACHE' means the SEAMLESS_CACHE services")
+    parser.add_argument(
+        "--project", help="project; 'SEAMLESS_CACHE' means the SEAMLESS_CACHE services"
+    )
     parser.add_argument("--subproject")
     parser.add_argument("--stage")
     parser.add_argument("--substage")
-    parser.add_argument("--mode", choices=("ro", "rw"), default="rw", help="hashserver/database mode (default rw)")
+    parser.add_argument(
+        "--mode", choices=("ro", "rw"), default="rw", help="hashserver/database mode (default rw)"
+    )
     parser.add_argument("--queue", help="Dask queue (pure-daskserver)")
     parser.add_argument("--frontend-name", help="frontend hostname, when the cluster has several")
-    parser.add_argument("--workdir", help="read seamless.yaml of this directory (default: only cluster files)")
+    parser.add_argument(
+        "--workdir", help="read seamless.yaml of this directory (default: only cluster files)"
+    )
     return parser
 
 
@@ -60,15 +66,21 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
     cluster, project = args.cluster, args.project
     if project == "SEAMLESS_CACHE":
         if get_seamless_cache() is None:
-            raise ConfigurationError("--project SEAMLESS_CACHE needs the SEAMLESS_CACHE variable to be set")
+            raise ConfigurationError(
+                "--project SEAMLESS_CACHE needs the SEAMLESS_CACHE variable to be set"
+            )
         cluster, project = SEAMLESS_CACHE_CLUSTER, select.PROJECT_TOPLEVEL
     common: dict[str, Any] = {"cluster": cluster, "frontend_name": args.frontend_name}
     location = {"project": project, "subproject": args.subproject, "stage": args.stage}
     if args.service in ("hashserver", "database"):
-        builder = tools.configure_hashserver if args.service == "hashserver" else tools.configure_database
+        builder = (
+            tools.configure_hashserver if args.service == "hashserver" else tools.configure_database
+        )
         conf = builder(args.mode, **common, **location)
     elif args.service == "jobserver":
-        conf = tools.configure_jobserver(**common, **location, substage=args.substage, remote_clients={})
+        conf = tools.configure_jobserver(
+            **common, **location, substage=args.substage, remote_clients={}
+        )
     elif args.service == "daskserver":
         if args.queue is not None:
             select.select_cluster(cluster or select.get_selected_cluster())
