@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from seamless import Buffer, Checksum
@@ -120,7 +120,7 @@ def _cluster_selected() -> bool:
     return select.get_selected_cluster() is not None
 
 
-def _reconnector(service: LaunchedService):
+def _reconnector(service: LaunchedService) -> Callable[[], str]:
     return lambda: relaunch(service)
 
 

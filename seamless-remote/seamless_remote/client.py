@@ -28,7 +28,7 @@ from multidict import CIMultiDictProxy
 
 from .errors import ServerUnavailableError
 from .session import get_session_registry
-from .settings import Timeouts, get_retry_policy, get_timeouts
+from .settings import RetryPolicy, Timeouts, get_retry_policy, get_timeouts
 
 __all__ = ["Client", "Reply", "close_all_clients", "define_extern_client"]
 
@@ -134,7 +134,7 @@ class Client:
             self._alive = True
             return reply
 
-    def _may_retry(self, started: float, attempt: int, policy) -> bool:
+    def _may_retry(self, started: float, attempt: int, policy: RetryPolicy) -> bool:
         if not self._alive:
             return False
         return time.monotonic() - started + policy.delay(attempt) <= policy.window

@@ -113,7 +113,7 @@ def _cluster_selected() -> bool:
     return select.get_selected_cluster() is not None
 
 
-def _reconnector(service: LaunchedService):
+def _reconnector(service: LaunchedService) -> Callable[[], str]:
     return lambda: relaunch(service)
 
 

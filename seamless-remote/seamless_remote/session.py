@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -112,7 +112,9 @@ class SessionRegistry:
         """Close every session; used by seamless.close() and tests."""
         self._close_matching(lambda state: True, timeout=timeout)
 
-    def _close_matching(self, predicate, *, timeout: float = 5.0) -> None:
+    def _close_matching(
+        self, predicate: Callable[[_LoopState], bool], *, timeout: float = 5.0
+    ) -> None:
         with self._lock:
             chosen = [(lp, st) for lp, st in self._states.items() if predicate(st)]
             for loop, _ in chosen:
