@@ -1,0 +1,98 @@
+"""The ``daskserver`` remote backend of seamless_transformer, backed by the registered client.
+
+Nested transformations (started while a base task runs in this process, i.e. from inside a
+Dask worker) first ask the permission throttle (:mod:`seamless_dask.permissions`); when it
+refuses, they are retried or run locally. In a worker process, a worker-side
+SeamlessDaskClient is connected to the scheduler on first use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from typing import Any
+
+from seamless_transformer.remote_backend import RemoteBackend
+
+from .config import get_seconds
+from .errors import NoDaskClientError
+
+_client_lock = threading.Lock()
+
+
+def _nested() -> bool:
+    from .tasks import get_worker_task_registry
+
+    return get_worker_task_registry().nesting_priority() is not None
+
+
+def _client() -> Any:
+    from .transformer_client import get_seamless_dask_client, set_seamless_dask_client
+
+    client = get_seamless_dask_client()
+    if client is not None:
+        return client
+    scheduler = os.environ.get("SEAMLESS_DASK_SCHEDULER")
+    if not scheduler or not _nested():
+        return None
+    with _client_lock:
+        client = get_seamless_dask_client()
+        if client is None:
+            import distributed
+
+            from .client import SeamlessDaskClient
+
+            dask_client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
+            client = SeamlessDaskClient(dask_client, register_plugin=False)
+            set_seamless_dask_client(client)
+    return client
+
+
+async def _run_locally(transformation: Any) -> Any:
+    """Permission refused: compute the dependencies, then run in this process."""
+    from seamless_transformer.errors import TransformationError
+    from seamless_transformer.execute import run_transformation_dict_async
+
+    for pin, dep in dict(transformation.dependencies).items():
+        if await dep.computation() is None:
+            raise TransformationError(f"Dependency has an exception. (pin {pin!r})")
+    tf_checksum = transformation.construct_from()
+    return await run_transformation_dict_async(
+        transformation.build_dict(), tf_checksum=tf_checksum, scratch=transformation.scratch
+    )
+
+
+class DaskRemoteBackend(RemoteBackend):
+    """Computes transformations through :class:`~seamless_dask.client.SeamlessDaskClient`."""
+
+    name = "daskserver"
+
+    async def compute(self, transformation: Any) -> Any:
+        """Result checksum of ``transformation``, computed (or found) through Dask."""
+        client = _client()
+        if client is None:
+            raise NoDaskClientError()
+        from .permissions import get_permission_registry
+
+        manager = get_permission_registry().manager if _nested() else None
+        if manager is None:
+            return await client.compute_transformation(transformation)
+        while not await manager.request():
+            if not manager.should_retry():
+                return await _run_locally(transformation)
+            await asyncio.sleep(get_seconds("throttle.retry-delay"))
+        try:
+            return await client.compute_transformation(transformation)
+        finally:
+            manager.release()
+
+    async def cancel(self, transformation: Any) -> bool:
+        """Cancel the Dask work of ``transformation``."""
+        from .transformer_client import get_seamless_dask_client
+
+        client = get_seamless_dask_client()
+        return False if client is None else client.cancel_transformation(transformation)
+
+
+__all__ = ["DaskRemoteBackend"]

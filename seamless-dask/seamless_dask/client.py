@@ -1,0 +1,445 @@
+"""SeamlessDaskClient: the fat-checksum / base / fat / thin lifecycle on a distributed.Client.
+
+Case 1 (no dependencies): the transformation is constructed on the client and the database is
+checked; on a hit nothing is submitted. On a miss, one fat-checksum future per input checksum
+(loads the buffer on a worker), then base/thin under deterministic keys (see
+:mod:`seamless_dask.keys`), so identical work from any client runs once. The fat future (result
+buffer forwarder) is made only when a consumer needs it: Dask is eager.
+
+Case 2 (some inputs are Transformations whose result is not known yet): live upstream
+submissions are reused, unknown ones are submitted (recursively), finished ones become their
+result checksum. A provisional base (random key, no ``S`` resource) waits for the upstream
+results, computes the checksum and submits the real base under its deterministic key from the
+worker.
+
+Futures are cached by checksum (:class:`~seamless_dask.future_cache.FutureCache`): pinned while
+unfinished, expiring ``seamless-dask.future-cache.ttl`` after completion.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+from . import keys as _keys
+from . import serialization  # noqa: F401  (Buffer serializers, also for gathers to the client)
+from .config import get_seconds, get_setting
+from .errors import DependencyError
+from .future_cache import FutureCache
+from .futures import TransformationFutures
+from .tasks import (
+    fat_from_base,
+    get_worker_task_registry,
+    load_fat_checksum,
+    run_base,
+    run_provisional_base,
+    thin_from_base,
+)
+
+PLACEHOLDER_CHECKSUM = "0" * 64
+WORKER_PLUGIN_NAME = "seamless-worker-setup"
+
+
+def _in_dask_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except ValueError:
+        return False
+
+
+class SeamlessDaskClient:
+    """Submits Seamless transformations to Dask with deterministic keys and future caches.
+
+    Parameters
+    ----------
+    client:
+        A connected (synchronous) ``distributed.Client``.
+    worker_plugin_workers:
+        Seamless workers per Dask worker (the ``S`` resource); default from
+        ``seamless-dask.seamless-workers``.
+    remote_clients:
+        The remote-clients dict (``seamless_config.collect_remote_clients``) that workers use
+        to reach the hashserver and database. None: workers are not configured (in-process
+        workers share this process's configuration).
+    fat_future_ttl:
+        Seconds a finished future stays cached (default ``seamless-dask.future-cache.ttl``).
+    register_plugin:
+        Register :class:`~seamless_dask.worker_plugin.SeamlessWorkerPlugin` on the cluster.
+    interactive:
+        Wait (up to 20 s) for workers to connect and say so.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        worker_plugin_workers: int | None = None,
+        remote_clients: Mapping[str, Any] | None = None,
+        fat_future_ttl: float | None = None,
+        register_plugin: bool = True,
+        interactive: bool = False,
+    ) -> None:
+        self._client = client
+        self._workers = int(worker_plugin_workers or get_setting("seamless-workers"))
+        self._remote_clients = None if remote_clients is None else dict(remote_clients)
+        self._fat_checksum_cache: FutureCache[Any] = FutureCache(ttl=fat_future_ttl)
+        self._tf_cache: FutureCache[TransformationFutures] = FutureCache(ttl=fat_future_ttl)
+        self._by_transformation: weakref.WeakKeyDictionary[Any, TransformationFutures] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.RLock()
+        self._closed = threading.Event()
+        self.dummy_handle: Any = None
+        if register_plugin:
+            self._register_plugin()
+        if interactive:
+            self._wait_for_workers()
+        self._prune_thread = threading.Thread(
+            target=self._prune_loop, name="seamless-dask-cache-prune", daemon=True
+        )
+        self._prune_thread.start()
+
+    # ------------------------------------------------------------------ setup
+    @property
+    def client(self) -> Any:
+        """The wrapped ``distributed.Client``."""
+        return self._client
+
+    @property
+    def seamless_workers(self) -> int:
+        """Seamless workers per Dask worker."""
+        return self._workers
+
+    def _register_plugin(self) -> None:
+        from .worker_plugin import SeamlessWorkerPlugin
+
+        plugin = SeamlessWorkerPlugin(
+            seamless_workers=self._workers, remote_clients=self._remote_clients
+        )
+        self._client.register_plugin(plugin, name=WORKER_PLUGIN_NAME)
+
+    def _wait_for_workers(self) -> None:
+        print("Wait for workers to connect...", file=sys.stderr)
+        for _ in range(20):
+            if self._client.scheduler_info().get("workers"):
+                return
+            time.sleep(1)
+        print("[seamless-dask] Scheduler reports 0 workers attached", file=sys.stderr)
+
+    def _prune_loop(self) -> None:
+        while not self._closed.wait(get_seconds("future-cache.prune-interval")):
+            self.prune()
+
+    def prune(self) -> None:
+        """Start the TTL of finished cache entries and drop the expired ones."""
+        self._fat_checksum_cache.prune()
+        for futures in self._tf_cache.prune():
+            futures.released = True
+
+    def close(self, *, close_client: bool = True) -> None:
+        """Stop the prune thread, drop the caches, close the Dask client (and dummy cluster)."""
+        self._closed.set()
+        self._fat_checksum_cache.clear()
+        self._tf_cache.clear()
+        self._by_transformation.clear()
+        if close_client:
+            try:
+                self._client.close(timeout=2)
+            except Exception:  # noqa: BLE001  (closing: the scheduler may be gone already)
+                pass
+        if self.dummy_handle is not None:
+            self.dummy_handle.stop()
+            self.dummy_handle = None
+
+    # ------------------------------------------------------------------ priorities
+    def _priorities(self) -> dict[str, int]:
+        """Task priorities; nested submissions (from a running base task) rank higher."""
+        boost = get_worker_task_registry().nesting_priority() if _in_dask_worker() else None
+        boost = 0 if boost is None else boost
+        return {
+            "base": int(get_setting("priority.base")) + boost,
+            "thin": int(get_setting("priority.thin")) + boost,
+            "fat": int(get_setting("priority.fat")) + boost,
+            "fat_checksum": int(get_setting("priority.fat-checksum")) + boost,
+        }
+
+    # ------------------------------------------------------------------ fat checksums
+    def get_fat_checksum_future(self, checksum: Any) -> Any:
+        """The future that loads the buffer of ``checksum`` on a worker (cached, lazy key)."""
+        key = _keys.fat_checksum_key(checksum)
+        hexcs = key.split("-", 1)[1]
+        with self._lock:
+            future = self._fat_checksum_cache.get(hexcs)
+            if future is not None and future.status not in ("cancelled", "lost"):
+                return future
+            future = self._client.submit(
+                load_fat_checksum,
+                hexcs,
+                key=key,
+                priority=self._priorities()["fat_checksum"],
+                pure=False,
+            )
+            self._fat_checksum_cache.put(hexcs, future, [future])
+            return future
+
+    # ------------------------------------------------------------------ transformation futures
+    def get_transformation_futures(
+        self, tf_checksum: Any, *, resources: Mapping[str, Any] | None = None
+    ) -> TransformationFutures | None:
+        """Cached live futures of a transformation, or None."""
+        key = _keys.transformation_key("base", tf_checksum, resources=resources)
+        futures = self._tf_cache.get(key)
+        if futures is None or not futures.alive():
+            return None
+        return futures
+
+    def ensure_fat_future(self, futures: TransformationFutures) -> Any:
+        """The fat (result buffer) future, submitted on first need."""
+        with self._lock:
+            if futures.fat is None:
+                futures.fat = self._client.submit(
+                    fat_from_base,
+                    futures.base,
+                    key=futures.keys["fat"],
+                    priority=futures.priority
+                    - int(get_setting("priority.base"))
+                    + int(get_setting("priority.fat")),
+                    pure=False,
+                )
+                if futures.tf_checksum is not None:
+                    self._tf_cache.add_futures(futures.keys["base"], [futures.fat])
+            return futures.fat
+
+    def _submit(
+        self,
+        *,
+        tf_dict: dict[str, Any],
+        tf_checksum: str | None,
+        inputs: dict[str, Any],
+        dependency_pins: tuple[str, ...],
+        scratch: bool,
+        resources: Mapping[str, Any] | None,
+        dependencies: dict[str, TransformationFutures],
+    ) -> TransformationFutures:
+        prio = self._priorities()
+        payload = {
+            "tf_dict": tf_dict,
+            "tf_checksum": tf_checksum,
+            "scratch": scratch,
+            "dependency_pins": dependency_pins,
+            "resources": dict(resources) if resources else None,
+            "priority": prio["base"],
+            "input_keys": {pin: f.key for pin, f in inputs.items()},
+        }
+        if tf_checksum is None:
+            keys = _keys.provisional_keys(uuid.uuid4().hex)
+            base = self._client.submit(
+                run_provisional_base,
+                payload,
+                inputs,
+                key=keys["base"],
+                priority=prio["base"],
+                pure=False,
+            )
+        else:
+            keys = _keys.transformation_keys(tf_checksum, resources=resources)
+            base = self._client.submit(
+                run_base,
+                payload,
+                inputs,
+                key=keys["base"],
+                resources={"S": 1},
+                priority=prio["base"],
+                pure=False,
+            )
+        thin = self._client.submit(
+            thin_from_base, base, key=keys["thin"], priority=prio["thin"], pure=False
+        )
+        futures = TransformationFutures(
+            base=base,
+            thin=thin,
+            keys=keys,
+            tf_checksum=tf_checksum,
+            resources=dict(resources) if resources else None,
+            provisional=tf_checksum is None,
+            priority=prio["base"],
+            dependencies=dependencies,
+        )
+        if tf_checksum is not None:
+            self._tf_cache.put(keys["base"], futures, [base, thin])
+        return futures
+
+    async def _lookup(self, tf_checksum: Any) -> Any:
+        """Result checksum from the in-memory transformation cache or the database, or None."""
+        from seamless_transformer import persistence
+        from seamless_transformer.transformation_cache import get_transformation_cache
+
+        result = get_transformation_cache().get_result(tf_checksum)
+        if result is None:
+            result = await persistence.get_transformation_result(tf_checksum)
+        return result
+
+    async def ensure_futures(self, transformation: Any) -> TransformationFutures | Any:
+        """Live futures for ``transformation`` (submitting what is missing), or its result
+        checksum when it is already known (nothing submitted)."""
+        from seamless import Checksum
+
+        from seamless_transformer.errors import TransformationError
+
+        known = self._by_transformation.get(transformation)
+        if known is not None and known.alive():
+            return known
+        resources = transformation.resources
+        scratch = transformation.scratch
+        deps = dict(transformation.dependencies)
+        results: dict[str, Any] = {}
+        dep_futures: dict[str, TransformationFutures] = {}
+        for pin, dep in sorted(deps.items()):
+            if dep.exception is not None:
+                raise TransformationError(str(DependencyError(pin=pin, detail=dep.exception)))
+            sub = await self.ensure_futures(dep)
+            if isinstance(sub, TransformationFutures):
+                if sub.result_checksum is not None:
+                    results[pin] = sub.result_checksum
+                else:
+                    dep_futures[pin] = sub
+            else:
+                results[pin] = Checksum(sub).hex()
+        if not dep_futures:
+            tf_checksum = transformation.construct_from(results)
+            result = await self._lookup(tf_checksum)
+            if result is not None:
+                return result
+            cached = self.get_transformation_futures(tf_checksum, resources=resources)
+            if cached is not None:
+                self._by_transformation[transformation] = cached
+                return cached
+            tf_dict = transformation.build_dict(results)
+            inputs = {
+                pin: self.get_fat_checksum_future(triple[2])
+                for pin, triple in tf_dict.items()
+                if not _is_dunder(pin) and triple is not None
+            }
+            futures = self._submit(
+                tf_dict=tf_dict,
+                tf_checksum=tf_checksum.hex(),
+                inputs=inputs,
+                dependency_pins=(),
+                scratch=scratch,
+                resources=resources,
+                dependencies={},
+            )
+        else:
+            template = {**results, **{pin: PLACEHOLDER_CHECKSUM for pin in dep_futures}}
+            tf_dict = transformation.build_dict(template)
+            inputs = {}
+            for pin, triple in tf_dict.items():
+                if _is_dunder(pin) or triple is None:
+                    continue
+                if pin in dep_futures:
+                    inputs[pin] = self.ensure_fat_future(dep_futures[pin])
+                else:
+                    inputs[pin] = self.get_fat_checksum_future(triple[2])
+            futures = self._submit(
+                tf_dict=tf_dict,
+                tf_checksum=None,
+                inputs=inputs,
+                dependency_pins=tuple(sorted(dep_futures)),
+                scratch=scratch,
+                resources=resources,
+                dependencies=dep_futures,
+            )
+        self._by_transformation[transformation] = futures
+        return futures
+
+    # ------------------------------------------------------------------ results
+    async def _result_of(self, future: Any) -> Any:
+        """Wait for a Dask future without blocking the event loop; its value."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def wake(_: Any) -> None:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        future.add_done_callback(wake)
+        await done
+        return await loop.run_in_executor(None, future.result)
+
+    async def compute_transformation(self, transformation: Any) -> Any:
+        """Compute ``transformation`` through Dask; its result Checksum (raises on exception)."""
+        from seamless import Checksum
+
+        from seamless_transformer.errors import TransformationError
+        from seamless_transformer.transformation_cache import get_transformation_cache
+
+        submitted = await self.ensure_futures(transformation)
+        if not isinstance(submitted, TransformationFutures):
+            return Checksum(submitted)
+        try:
+            tf_hex, result, exc = await self._result_of(submitted.thin)
+        except asyncio.CancelledError:
+            self.cancel_futures(submitted)
+            raise
+        if exc is not None:
+            self._forget(transformation, submitted)
+            raise TransformationError(exc.rstrip("\n"))
+        if result is None or len(result) != 64:
+            raise TransformationError(f"Invalid Dask result checksum: {result!r}")
+        submitted.tf_checksum = submitted.tf_checksum or tf_hex
+        submitted.result_checksum = result
+        cache = get_transformation_cache()
+        if submitted.provisional:
+            dep_results = {}
+            for pin, dep in submitted.dependencies.items():
+                dep_tf, dep_result, dep_exc = await self._result_of(dep.thin)
+                dep.result_checksum = dep_result
+                if dep_tf is not None and dep_result is not None:
+                    cache.register_result(Checksum(dep_tf), Checksum(dep_result))
+                dep_results[pin] = dep_result
+            if all(v is not None for v in dep_results.values()):
+                transformation.construct_from(dep_results)
+        if tf_hex is not None:
+            cache.register_result(Checksum(tf_hex), Checksum(result))
+        return Checksum(result)
+
+    def _forget(self, transformation: Any, futures: TransformationFutures) -> None:
+        if self._by_transformation.get(transformation) is futures:
+            del self._by_transformation[transformation]
+        self._tf_cache.discard_value(futures)
+
+    # ------------------------------------------------------------------ cancellation
+    def cancel_futures(self, futures: TransformationFutures) -> None:
+        """Release our interest in a submission; Dask cancels it unless another client wants it.
+
+        A base task that was already running finishes its code but writes nothing.
+        """
+        futures.released = True
+        self._tf_cache.discard_value(futures)
+        for transformation, value in list(self._by_transformation.items()):
+            if value is futures:
+                del self._by_transformation[transformation]
+        self._client.cancel(futures.futures(), force=False)
+
+    def cancel_transformation(self, transformation: Any) -> bool:
+        """Cancel the Dask work of ``transformation``; True if something was running."""
+        futures = self._by_transformation.get(transformation)
+        if futures is None or not futures.alive() or futures.thin.done():
+            return False
+        self.cancel_futures(futures)
+        return True
+
+
+def _is_dunder(key: str) -> bool:
+    return key.startswith("__") and key.endswith("__") and len(key) > 4
+
+
+__all__ = ["PLACEHOLDER_CHECKSUM", "WORKER_PLUGIN_NAME", "SeamlessDaskClient"]

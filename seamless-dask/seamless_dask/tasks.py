@@ -1,0 +1,276 @@
+"""Worker-side task functions: fat-checksum loaders, base (provisional and real), thin and fat.
+
+Every function returns a payload (:mod:`seamless_dask.payloads`); errors travel as text in the
+``exc`` slot and propagate to dependents. The only exceptions Dask sees are crashes of these
+wrappers themselves.
+
+Base tasks run the transformation through seamless_transformer's transformation cache (memory,
+database, in-flight latch), then check whether Dask still wants the result (cooperative
+cancellation: a task released by every client is "cancelled" on its worker) and only then
+persist it: result buffer first, then the database entry.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Mapping
+from typing import Any
+
+from . import serialization  # noqa: F401  (registers the Buffer serializers on workers)
+from .errors import CANCELED_TEXT, DEPENDENCY_TEXT
+from .payloads import BasePayload, FatPayload, ThinPayload
+
+RESULT_CHECKSUM_UNAVAILABLE = "Result checksum unavailable"
+
+
+class WorkerTaskRegistry:
+    """Per-process bookkeeping of running base tasks (their priorities, for nested work)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._priorities: dict[str, int] = {}
+
+    def enter(self, key: str, priority: int) -> None:
+        with self._lock:
+            self._priorities[key] = priority
+
+    def leave(self, key: str) -> None:
+        with self._lock:
+            self._priorities.pop(key, None)
+
+    def nesting_priority(self) -> int | None:
+        """Highest priority of a base task running in this process (None when none runs)."""
+        with self._lock:
+            return max(self._priorities.values(), default=None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._priorities.clear()
+
+
+_worker_task_registry = WorkerTaskRegistry()
+
+
+def get_worker_task_registry() -> WorkerTaskRegistry:
+    """The process-wide registry of running base tasks."""
+    return _worker_task_registry
+
+
+def _current_key() -> str | None:
+    from distributed.worker import thread_state
+
+    return getattr(thread_state, "key", None)
+
+
+def task_is_cancelled(key: str | None = None) -> bool:
+    """True when the scheduler no longer wants the task ``key`` (default: the current task)."""
+    key = key or _current_key()
+    if key is None:
+        return False
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+    except ValueError:
+        return False
+    ts = worker.state.tasks.get(key)
+    return ts is None or ts.state in ("cancelled", "released", "forgotten")
+
+
+def _run(coro: Any, what: str) -> Any:
+    from seamless_transformer.event_loop import run_sync
+
+    return run_sync(coro, what=what)
+
+
+# ---------------------------------------------------------------------------- loaders
+
+
+def load_fat_checksum(checksum: str) -> FatPayload:
+    """Resolve the buffer of ``checksum`` on this worker: ``(checksum, buffer, exc)``."""
+    try:
+        from seamless import Checksum
+
+        from seamless_transformer.execute import resolve_buffer
+
+        buffer = _run(resolve_buffer(Checksum(checksum), what="buffer"), "load_fat_checksum")
+        return FatPayload(checksum, buffer, None)
+    except Exception:
+        return FatPayload(checksum, None, traceback.format_exc(limit=3))
+
+
+# ---------------------------------------------------------------------------- base
+
+
+def _input_errors(inputs: Mapping[str, Any]) -> str | None:
+    for pin, payload in sorted(inputs.items()):
+        if payload is None:
+            return f"{DEPENDENCY_TEXT} (pin {pin!r}: no payload)"
+        exc = payload[-1]
+        if exc is not None:
+            return f"{DEPENDENCY_TEXT} (pin {pin!r})\n{exc}"
+    return None
+
+
+def _fill_dict(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The transformation dict with every dependency pin set to its upstream result."""
+    tf_dict = {
+        k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in payload["tf_dict"].items()
+    }
+    for pin in payload.get("dependency_pins", ()):
+        result = inputs[pin][0]
+        if result is None:
+            raise RuntimeError(f"{RESULT_CHECKSUM_UNAVAILABLE} for dependency pin {pin!r}")
+        tf_dict[pin] = [tf_dict[pin][0], tf_dict[pin][1], result]
+    return tf_dict
+
+
+async def _evaluate(tf_dict: dict[str, Any], tf_checksum: Any, scratch: bool) -> tuple[Any, Any]:
+    """Memory, then database, then execution (not persisted yet): (result, outcome or None).
+
+    Deliberately not the transformation cache's in-flight latch: with in-process workers the
+    submitting client holds that latch for this very checksum while it waits for Dask.
+    """
+    from seamless_transformer import persistence
+    from seamless_transformer.execute import execute_in_process
+    from seamless_transformer.transformation_cache import get_transformation_cache
+
+    cache = get_transformation_cache()
+    cache.register_transformation(tf_checksum, tf_dict)
+    result = cache.get_result(tf_checksum)
+    if result is None:
+        result = await persistence.get_transformation_result(tf_checksum)
+    if result is not None:
+        return result, None
+    outcome = await execute_in_process(tf_dict)
+    return outcome.checksum, outcome
+
+
+async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
+    from seamless_transformer import persistence
+
+    await persistence.store_result(
+        tf_checksum,
+        outcome.checksum,
+        outcome.buffer,
+        scratch=scratch,
+        leaf_buffers=outcome.leaf_buffers,
+    )
+
+
+def run_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePayload:
+    """The real base task (deterministic key): run or find the result, persist, keep the buffer."""
+    tf_hex = payload.get("tf_checksum")
+    key = _current_key() or f"base-{tf_hex}"
+    registry = get_worker_task_registry()
+    registry.enter(key, int(payload.get("priority", 0)))
+    try:
+        error = _input_errors(inputs)
+        if error is not None:
+            return BasePayload(tf_hex, None, None, error)
+        from seamless import Checksum
+
+        from seamless_transformer.transformation_dict import transformation_checksum
+
+        tf_dict = _fill_dict(payload, inputs)
+        tf_checksum = transformation_checksum(tf_dict) if tf_hex is None else Checksum(tf_hex)
+        tf_hex = tf_checksum.hex()
+        if task_is_cancelled(key):
+            return BasePayload(tf_hex, None, None, CANCELED_TEXT)
+        scratch = bool(payload.get("scratch", False))
+        result, outcome = _run(_evaluate(tf_dict, tf_checksum, scratch), "base task")
+        if outcome is None:  # found in memory/database, or joined work already persisting
+            return BasePayload(tf_hex, result.hex(), None, None)
+        if task_is_cancelled(key):  # nothing is written after a cancel
+            return BasePayload(tf_hex, None, None, CANCELED_TEXT)
+        _run(_store(tf_checksum, outcome, scratch), "base task (store)")
+        return BasePayload(tf_hex, result.hex(), outcome.buffer, None)
+    except Exception:
+        return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
+    finally:
+        registry.leave(key)
+
+
+def run_provisional_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePayload:
+    """Dependency case: once upstream results are known, hand over to the real base task.
+
+    Computes the transformation checksum, then submits the real base task under its
+    deterministic key from this worker (``worker_client()``, which secedes), so identical work
+    started by other clients runs once. This task holds no ``S`` unit (it is submitted without
+    resources) and no worker thread while it waits (DESIGN item 9).
+    """
+    tf_hex = None
+    try:
+        error = _input_errors(inputs)
+        if error is not None:
+            return BasePayload(None, None, None, error)
+        from distributed import Future, wait, worker_client
+
+        from seamless_transformer.transformation_dict import transformation_checksum
+
+        from .keys import transformation_key
+
+        tf_dict = _fill_dict(payload, inputs)
+        tf_hex = transformation_checksum(tf_dict).hex()
+        own_key = _current_key()
+        real_payload = {**payload, "tf_dict": tf_dict, "tf_checksum": tf_hex, "dependency_pins": ()}
+        resources = payload.get("resources")
+        real_key = transformation_key("base", tf_hex, resources=resources)
+        with worker_client() as client:
+            input_futures = {
+                pin: Future(k, client=client) for pin, k in payload["input_keys"].items()
+            }
+            real = client.submit(
+                run_base,
+                real_payload,
+                input_futures,
+                key=real_key,
+                resources={"S": 1},
+                priority=int(payload.get("priority", 0)),
+            )
+            while True:
+                try:
+                    wait([real], timeout=0.5)
+                    break
+                except TimeoutError:
+                    pass
+                if task_is_cancelled(own_key):
+                    real.release()
+                    return BasePayload(tf_hex, None, None, CANCELED_TEXT)
+            result = real.result()
+            return BasePayload(*result)
+    except Exception:
+        return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
+
+
+# ---------------------------------------------------------------------------- thin and fat
+
+
+def thin_from_base(base: BasePayload) -> ThinPayload:
+    """``(tf_checksum, result_checksum, exc)``: the base result without its buffer."""
+    return ThinPayload(base[0], base[1], base[3])
+
+
+def fat_from_base(base: BasePayload) -> FatPayload:
+    """``(result_checksum, buffer, exc)``: forward the buffer, or load it after a cache hit."""
+    tf_checksum, result, buffer, exc = base
+    if exc is not None:
+        return FatPayload(result, None, exc)
+    if result is None:
+        return FatPayload(None, None, RESULT_CHECKSUM_UNAVAILABLE)
+    if buffer is not None:
+        return FatPayload(result, buffer, None)
+    return load_fat_checksum(result)
+
+
+__all__ = [
+    "WorkerTaskRegistry",
+    "fat_from_base",
+    "get_worker_task_registry",
+    "load_fat_checksum",
+    "run_base",
+    "run_provisional_base",
+    "task_is_cancelled",
+    "thin_from_base",
+]

@@ -1,0 +1,75 @@
+"""The process-wide SeamlessDaskClient (1.x name), and the remote backend that uses it.
+
+``set_seamless_dask_client(client)`` registers the client and the ``daskserver`` remote backend
+of seamless_transformer, so ``direct``/``delayed`` with execution ``remote`` route through Dask.
+``set_seamless_dask_client(None)`` shuts the current one down and unregisters the backend.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+
+class DaskClientRegistry:
+    """Holds the registered SeamlessDaskClient (one at a time)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.client: Any = None
+        self.backend: Any = None
+
+    def set(self, client: Any) -> None:
+        """Register ``client`` (None: shut the current one down)."""
+        from seamless_transformer.remote_backend import (
+            register_remote_backend,
+            unregister_remote_backend,
+        )
+
+        from .backend import DaskRemoteBackend
+
+        with self._lock:
+            old, self.client = self.client, client
+            if client is None:
+                if self.backend is not None:
+                    unregister_remote_backend(self.backend)
+                    self.backend = None
+            elif self.backend is None:
+                self.backend = DaskRemoteBackend()
+                register_remote_backend(self.backend)
+            else:
+                register_remote_backend(self.backend)
+        if old is not None and old is not client:
+            old.close()
+
+    def reset(self) -> None:
+        """Shut down and forget the client (tests)."""
+        self.set(None)
+
+
+_dask_client_registry = DaskClientRegistry()
+
+
+def get_dask_client_registry() -> DaskClientRegistry:
+    """The process-wide client registry."""
+    return _dask_client_registry
+
+
+def set_seamless_dask_client(client: Any) -> None:
+    """Register the SeamlessDaskClient used by transformers (None: shut it down)."""
+    if client is _dask_client_registry.client:
+        return
+    _dask_client_registry.set(client)
+
+
+def get_seamless_dask_client() -> Any:
+    """The registered SeamlessDaskClient, or None."""
+    return _dask_client_registry.client
+
+
+__all__ = [
+    "DaskClientRegistry",
+    "get_dask_client_registry",
+    "get_seamless_dask_client",
+    "set_seamless_dask_client",
+]

@@ -1,0 +1,92 @@
+"""SeamlessWorkerPlugin: prepares a Dask worker for Seamless base tasks.
+
+Thin by design (STYLE 14): ``setup`` checks threads, exports the scheduler address and worker
+count, registers the Buffer serializers, gives the worker its ``S`` resource (N units) if the
+cluster did not, configures the remote clients (hashserver, database) in worker processes and
+selects remote execution there (nested transformations go back to Dask), and installs the
+permission throttle; ``teardown`` undoes the process-level parts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from .errors import WorkerSetupError
+
+
+def _configure_remote_clients(remote_clients: Mapping[str, Any]) -> bool:
+    """Point seamless_remote at the hashserver/database; False if this process has them."""
+    from seamless_transformer import persistence
+
+    if persistence.has_database_read() or persistence.has_buffer_write():
+        return False  # in-process worker (dummy scheduler): share the client's configuration
+    import seamless_config
+    from seamless_config import select
+
+    entries = [e for kind in ("database", "buffer") for e in remote_clients.get(kind) or []]
+    in_remote = bool(entries) and all(
+        e.get("remote_url") or e.get("remote_directory") for e in entries
+    )
+    seamless_config.set_remote_clients(dict(remote_clients), in_remote=in_remote)
+    select.select_execution("remote")
+    select.select_remote("daskserver")
+    from seamless_transformer.remote_backend import register_remote_backend
+
+    from .backend import DaskRemoteBackend
+
+    register_remote_backend(DaskRemoteBackend())
+    return True
+
+
+class SeamlessWorkerPlugin(WorkerPlugin):
+    """Configures each Dask worker for Seamless (see module docstring)."""
+
+    name = "seamless-worker-setup"
+    idempotent = True
+
+    def __init__(
+        self, *, seamless_workers: int = 1, remote_clients: Mapping[str, Any] | None = None
+    ) -> None:
+        self.seamless_workers = seamless_workers
+        self.remote_clients = None if remote_clients is None else dict(remote_clients)
+
+    async def setup(self, worker: Any) -> None:
+        """Prepare ``worker`` (runs on the worker's event loop)."""
+        from . import serialization  # noqa: F401  (registers Buffer serializers)
+        from .permissions import PermissionManager, get_permission_registry
+
+        nthreads = worker.state.nthreads
+        if nthreads < self.seamless_workers:
+            raise WorkerSetupError(nthreads=nthreads, seamless_workers=self.seamless_workers)
+        os.environ.setdefault("SEAMLESS_DASK_SCHEDULER", worker.scheduler.address)
+        os.environ.setdefault("SEAMLESS_DASK_WORKERS", str(self.seamless_workers))
+        if "S" not in worker.state.total_resources:
+            await worker.set_resources(S=float(self.seamless_workers))
+        if self.remote_clients:
+            _configure_remote_clients(self.remote_clients)
+        registry = get_permission_registry()
+        if registry.manager is None:
+            loop = worker.loop
+
+            def push(value: int) -> None:
+                loop.add_callback(worker.set_resources, S=float(value))
+
+            def load() -> float:
+                return worker.state.executing_count / max(1, worker.state.nthreads)
+
+            registry.manager = PermissionManager(
+                workers=self.seamless_workers, load_provider=load, resource_updater=push
+            )
+
+    def teardown(self, worker: Any) -> None:
+        """Forget the permission manager of this process."""
+        from .permissions import get_permission_registry
+
+        get_permission_registry().reset()
+
+
+__all__ = ["SeamlessWorkerPlugin"]
