@@ -1,0 +1,201 @@
+"""Run one benchmark workload in the current environment and print one JSON line.
+
+Executed by the Python of the stack under test (``--stack seamless1`` in the Seamless 1.x
+environment, ``ours`` in the monorepo environment, ``dask`` in either), so the driver never
+imports any stack. The JSON line carries the timings, result checksums, the Dask task counts and
+the peak RSS of this client process. Setup (imports, connecting, one warm-up transformation) is
+timed separately from the workload itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import sys
+import time
+import traceback
+import urllib.request
+from importlib import metadata
+from typing import Any
+
+import workloads
+
+PACKAGES = (
+    "seamless-core",
+    "seamless-config",
+    "seamless-remote",
+    "seamless-transformer",
+    "seamless-dask",
+    "distributed",
+)
+
+
+class Unavailable(Exception):
+    """The stack cannot run here (a missing package or API); the message says which."""
+
+
+def task_counts(dask_client: Any) -> dict[str, int]:
+    """Finished tasks per key prefix, as counted by cluster.py's scheduler plugin."""
+
+    def read(dask_scheduler: Any) -> dict[str, int]:
+        plugin = dask_scheduler.plugins.get("bench-task-counter")
+        return dict(plugin.counts) if plugin is not None else {}
+
+    return dask_client.run_on_scheduler(read)
+
+
+def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Point Seamless at the hashserver, database and Dask scheduler; return (delayed, client, close).
+
+    This is the documented setup of Seamless 1.x (reference dask-remote.md 2.6): the same
+    remote-clients dict goes to ``set_remote_clients`` (this process) and to the
+    ``SeamlessDaskClient`` (its worker plugin configures the workers).
+    """
+    remote_clients = {
+        kind: [{"readonly": False, "url": url, "remote_url": url}]
+        for kind, url in (("database", options.database), ("buffer", options.hashserver))
+    }
+    try:
+        import seamless
+        import seamless.config
+        from seamless.transformer import delayed
+
+        import seamless_dask
+    except ImportError as exc:
+        raise Unavailable(f"import failed: {exc}") from exc
+    missing = [
+        name
+        for module, name in (
+            (seamless.config, "set_remote_clients"),
+            (seamless_dask, "SeamlessDaskClient"),
+            (seamless_dask, "set_seamless_dask_client"),
+        )
+        if not hasattr(module, name)
+    ]
+    if missing:
+        raise Unavailable(f"API missing: {', '.join(missing)}")
+    from distributed import Client
+
+    seamless.config.set_remote_clients(remote_clients)
+    client = Client(options.scheduler, timeout="10s", set_as_default=False)
+    seamless_client = seamless_dask.SeamlessDaskClient(
+        client,
+        worker_plugin_workers=options.seamless_workers,
+        remote_clients=remote_clients,
+        is_local_cluster=True,
+    )
+    seamless_dask.set_seamless_dask_client(seamless_client)
+    return delayed, client, seamless.close
+
+
+def digest(items: list[str]) -> str:
+    """A short fingerprint of an ordered list of strings."""
+    return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
+
+
+def database_hits(database: str, tf_checksums: list[str]) -> int:
+    """How many of these transformation checksums the database already knows (raw HTTP)."""
+    hits = 0
+    for checksum in tf_checksums:
+        body = json.dumps({"type": "transformation", "checksum": checksum}).encode()
+        request = urllib.request.Request(database, data=body, method="GET")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                hits += response.status == 200
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404:
+                raise
+    return hits
+
+
+def run(options: argparse.Namespace, report: dict[str, Any]) -> None:
+    """Connect, warm up, run the workload, fill ``report``."""
+    start = time.perf_counter()
+    kwargs: dict[str, Any] = {"size": options.size, "salt": options.salt}
+    if options.workload == "numpy":
+        kwargs["megabytes"] = options.megabytes
+    if options.stack == "dask":
+        import cloudpickle
+        from distributed import Client
+
+        cloudpickle.register_pickle_by_value(workloads)
+        client = Client(options.scheduler, timeout="10s", set_as_default=False)
+        client.submit(workloads.inc, -1, options.salt, pure=False).result()
+        workload, close = workloads.DASK_WORKLOADS[options.workload], None
+        context: Any = client
+    else:
+        delayed, client, close = connect_seamless(options)
+        delayed(workloads.inc)(-1, options.salt + 10**9).run()
+        workload, context = workloads.SEAMLESS_WORKLOADS[options.workload], delayed
+    before = task_counts(client)
+    report["setup_s"] = time.perf_counter() - start
+
+    if options.probe:
+        # Build the transformations without running them and ask the database directly.
+        if options.workload != "independent":
+            raise ValueError("--probe supports the 'independent' workload only")
+        tfs = [delayed(workloads.inc)(i, options.salt) for i in range(options.size)]
+        checksums = [str(tf.construct()) for tf in tfs]
+        report["tf_digest"] = digest(checksums)
+        report["database_hits"] = database_hits(options.database, checksums)
+    else:
+        t0 = time.perf_counter()
+        values, tfs = workload(context, **kwargs)
+        report["wall_s"] = time.perf_counter() - t0
+        report["values_digest"] = digest([repr(v) for v in values])
+        report["value_sample"] = repr(values[-1])
+        if tfs:
+            report["tf_digest"] = digest([str(tf.transformation_checksum) for tf in tfs])
+            report["result_digest"] = digest([str(tf.result_checksum) for tf in tfs])
+    after = task_counts(client)
+    report["dask_tasks"] = {
+        k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)
+    }
+    report["status"] = "ok"
+    if close is not None:
+        close()
+    client.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True, choices=["seamless1", "ours", "dask"])
+    parser.add_argument("--workload", required=True, choices=sorted(workloads.SEAMLESS_WORKLOADS))
+    parser.add_argument("--size", type=int, required=True, help="N, chain length or fan width")
+    parser.add_argument("--salt", type=int, required=True, help="makes the transformations unique")
+    parser.add_argument("--megabytes", type=int, default=20, help="numpy input size")
+    parser.add_argument("--scheduler", required=True, help="Dask scheduler address")
+    parser.add_argument("--hashserver", help="hashserver URL (Seamless stacks)")
+    parser.add_argument("--database", help="seamless-database URL (Seamless stacks)")
+    parser.add_argument(
+        "--seamless-workers", type=int, default=2, help="Seamless workers per Dask worker"
+    )
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="only count database hits for the transformation checksums",
+    )
+    options = parser.parse_args()
+    report: dict[str, Any] = {"bench": 1, "stack": options.stack, "workload": options.workload}
+    report["versions"] = {}
+    for package in PACKAGES:
+        try:
+            report["versions"][package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        run(options, report)
+    except Unavailable as exc:
+        report.update(status="unavailable", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+        traceback.print_exc()
+        report.update(status="error", error=f"{type(exc).__name__}: {exc}"[:500])
+    report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(report), flush=True)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
