@@ -74,8 +74,8 @@ class SeamlessDaskClient:
         Seconds a finished future stays cached (default ``seamless-dask.future-cache.ttl``).
     register_plugin:
         Register :class:`~seamless_dask.worker_plugin.SeamlessWorkerPlugin` on the cluster.
-    interactive:
-        Wait (up to 20 s) for workers to connect and say so.
+    interactive, is_local_cluster:
+        Wait (up to 20 s) for workers to connect; warn when none did.
     """
 
     def __init__(
@@ -87,6 +87,7 @@ class SeamlessDaskClient:
         fat_future_ttl: float | None = None,
         register_plugin: bool = True,
         interactive: bool = False,
+        is_local_cluster: bool | None = None,
     ) -> None:
         self._client = client
         self._workers = int(worker_plugin_workers or get_setting("seamless-workers"))
@@ -101,8 +102,8 @@ class SeamlessDaskClient:
         self.dummy_handle: Any = None
         if register_plugin:
             self._register_plugin()
-        if interactive:
-            self._wait_for_workers()
+        if interactive or is_local_cluster:
+            self._wait_for_workers(quiet=not interactive)
         self._prune_thread = threading.Thread(
             target=self._prune_loop, name="seamless-dask-cache-prune", daemon=True
         )
@@ -127,8 +128,9 @@ class SeamlessDaskClient:
         )
         self._client.register_plugin(plugin, name=WORKER_PLUGIN_NAME)
 
-    def _wait_for_workers(self) -> None:
-        print("Wait for workers to connect...", file=sys.stderr)
+    def _wait_for_workers(self, *, quiet: bool = False) -> None:
+        if not quiet:
+            print("Wait for workers to connect...", file=sys.stderr)
         for _ in range(20):
             if self._client.scheduler_info().get("workers"):
                 return

@@ -1,0 +1,97 @@
+"""Test isolation for seamless_dask: clean SEAMLESS_* variables, fresh registries, and fixtures.
+
+The real hashserver / seamless-database fixtures come from the generated ``_servers.py``
+(canonical copy: common/testing/servers.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from _servers import database, hashserver, remote_clients  # noqa: F401
+from distributed.diagnostics.plugin import SchedulerPlugin
+
+
+def _reset_all() -> None:
+    import seamless_config
+    from seamless_dask.permissions import get_permission_registry
+    from seamless_dask.tasks import get_worker_task_registry
+    from seamless_dask.transformer_client import get_dask_client_registry
+    from seamless_remote.registry import get_remote_registry
+    from seamless_remote.session import get_session_registry
+    from seamless_transformer.remote_backend import get_remote_backend_registry
+    from seamless_transformer.transformation_cache import get_transformation_cache
+
+    get_dask_client_registry().reset()
+    get_permission_registry().reset()
+    get_worker_task_registry().reset()
+    get_transformation_cache().reset()
+    get_remote_backend_registry().reset()
+    seamless_config.reset()
+    get_remote_registry().reset()
+    get_session_registry().reset()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith("SEAMLESS_"):
+            monkeypatch.delenv(name)
+    _reset_all()
+    yield
+    _reset_all()
+
+
+@pytest.fixture
+def persistent(remote_clients: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
+    """This process uses the test's real hashserver and database (persistent mode)."""
+    import seamless_config
+
+    seamless_config.set_remote_clients(remote_clients)
+    return remote_clients
+
+
+@pytest.fixture
+def dask_remote() -> Iterator[Any]:
+    """Execution 'remote' routed to a SeamlessDaskClient on an in-process dummy scheduler
+    (1 Dask worker, 6 threads, 2 Seamless workers)."""
+    from seamless_config import select
+    from seamless_dask.dummy_scheduler import create_dummy_client
+    from seamless_dask.transformer_client import set_seamless_dask_client
+
+    select.select_execution("remote")
+    select.select_remote("daskserver")
+    client = create_dummy_client(workers=1, worker_threads=6, spawn_workers=2)
+    client.client.register_plugin(KeyRecorder())
+    set_seamless_dask_client(client)
+    yield client
+    set_seamless_dask_client(None)
+
+
+class KeyRecorder(SchedulerPlugin):
+    """Records every task key the scheduler has seen (tasks are forgotten once released)."""
+
+    name = "test-key-recorder"
+
+    def __init__(self) -> None:
+        self.keys: set[str] = set()
+
+    def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
+        self.keys.add(str(key))
+
+
+def seen_keys(client: Any) -> set[str]:
+    """Every task key the scheduler has seen since the fixture started."""
+    return set(
+        client.client.run_on_scheduler(
+            lambda dask_scheduler: sorted(dask_scheduler.plugins["test-key-recorder"].keys)
+        )
+    )
+
+
+def scheduler_keys(client: Any) -> list[str]:
+    """Every task key the scheduler currently knows."""
+    return sorted(client.client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.tasks)))

@@ -1,0 +1,190 @@
+"""SeamlessDaskClient on an in-process dummy scheduler: Case 1, Case 2, errors, keys, TTL, priorities."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import dask.config
+import pytest
+from conftest import scheduler_keys, seen_keys
+from seamless.transformer import delayed
+
+from seamless_dask import keys
+from seamless_dask.futures import TransformationFutures
+
+
+def make_add():  # noqa: ANN201
+    """A fresh transformer (its meta can be changed without affecting others)."""
+
+    @delayed
+    def add(a, b):
+        return a + b
+
+    return add
+
+
+@delayed
+def slow_add(a, b, delay):
+    import time
+
+    time.sleep(delay)
+    return a + b
+
+
+@delayed
+def fail(a):
+    raise ValueError("boom")
+
+
+@pytest.mark.timeout(120)
+def test_case1_miss_submits_then_database_hit_submits_nothing(
+    persistent: Any, dask_remote: Any
+) -> None:
+    from seamless_transformer.transformation_cache import get_transformation_cache
+
+    add = make_add()
+    tf = add(19, 23)
+    assert tf.run() == 42
+    base_key = keys.transformation_key("base", tf.checksum)
+    assert base_key in scheduler_keys(dask_remote)
+    assert (
+        dask_remote.client.gather(
+            dask_remote.client.futures[keys.transformation_key("thin", tf.checksum)]
+        )
+        is not None
+    )
+
+    get_transformation_cache().reset()  # forget in-memory results: only the database knows
+    submitted: list[Any] = []
+    original = dask_remote.client.submit
+    dask_remote.client.submit = lambda *a, **kw: (
+        submitted.append(kw.get("key")) or original(*a, **kw)
+    )
+    try:
+        again = make_add()(19, 23)
+        found = asyncio.run(dask_remote.ensure_futures(again))
+        assert not isinstance(found, TransformationFutures)
+        assert found.hex() == tf.result_checksum.hex()
+        assert again.run() == 42
+    finally:
+        dask_remote.client.submit = original
+    assert submitted == []  # a hit submits nothing to Dask
+
+
+@pytest.mark.timeout(120)
+def test_case2_chain_and_diamond(dask_remote: Any) -> None:
+    add = make_add()
+    chain = add(0, 1)
+    for i in range(2, 6):
+        chain = add(chain, i)
+    assert chain.run() == 15
+    # the downstream checksum is known afterwards, and its real task ran under the
+    # deterministic key (submitted from the worker), not only under the provisional one
+    assert keys.transformation_key("base", chain.checksum) in seen_keys(dask_remote)
+
+    source = add(1, 1)
+    left, right = add(source, 10), add(source, 100)
+    top = add(left, right)
+    assert top.run() == 114
+    seen = seen_keys(dask_remote)
+    assert keys.transformation_key("base", source.construct()) in seen
+    assert keys.transformation_key("base", top.checksum) in seen
+
+
+@pytest.mark.timeout(120)
+def test_error_propagates_and_fails_fast(dask_remote: Any) -> None:
+    add = make_add()
+    broken = add(fail(1), 2)
+    assert broken.compute() is None
+    assert "Dependency has an exception." in broken.exception
+    assert "boom" in broken.exception
+    # an upstream that already has an exception fails fast, without new submissions
+    upstream = fail(2)
+    assert upstream.compute() is None
+    downstream = add(upstream, 1)
+    assert downstream.compute() is None
+    assert "exception" in downstream.exception.lower()
+
+
+@pytest.mark.timeout(120)
+def test_resource_spec_is_in_the_key(dask_remote: Any) -> None:
+    add = make_add()
+    add.meta = {"resources": {"ncores": 1}}
+    tf = add(3, 4)
+    assert tf.run() == 7
+    with_res = keys.transformation_key("base", tf.checksum, resources={"ncores": 1})
+    plain = keys.transformation_key("base", tf.checksum)
+    present = scheduler_keys(dask_remote)
+    assert with_res in present and plain not in present
+
+
+@pytest.mark.timeout(120)
+def test_long_transformation_outlives_the_ttl(dask_remote: Any) -> None:
+    with dask.config.set(
+        {
+            "seamless-dask.future-cache.ttl": "100ms",
+            "seamless-dask.future-cache.prune-interval": "20ms",
+        }
+    ):
+        tf = slow_add(5, 6, 1.5).start()
+        deadline = time.monotonic() + 30
+        key = None
+        while key is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                key = keys.transformation_key("base", tf.checksum)
+            except Exception:  # noqa: BLE001  (not constructed yet)
+                continue
+        time.sleep(0.6)  # several TTLs while it runs: pinned, not expired
+        assert dask_remote._tf_cache.is_pinned(key)
+        assert tf.run() == 11
+        time.sleep(0.5)  # after completion the short TTL applies
+        dask_remote.prune()
+        assert key not in dask_remote._tf_cache
+
+
+def test_nested_priorities_rank_higher(dask_remote: Any) -> None:
+    from seamless_dask.tasks import get_worker_task_registry
+
+    top = dask_remote._priorities()
+    registry = get_worker_task_registry()
+    registry.enter("base-outer", top["base"])
+    try:
+        import seamless_dask.client as client_module
+
+        original = client_module._in_dask_worker
+        client_module._in_dask_worker = lambda: True
+        try:
+            nested = dask_remote._priorities()
+        finally:
+            client_module._in_dask_worker = original
+    finally:
+        registry.leave("base-outer")
+    assert nested["base"] == top["base"] * 2 and nested["thin"] > top["thin"]
+    assert nested["base"] > top["base"]
+
+
+@pytest.mark.timeout(120)
+def test_provisional_base_holds_no_s_unit(dask_remote: Any) -> None:
+    tf = slow_add(slow_add(1, 2, 0.5), 3, 0.5).start()
+    restrictions: dict[str, Any] = {}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        k.startswith("base-provisional") for k in restrictions
+    ):
+        restrictions = dask_remote.client.run_on_scheduler(
+            lambda dask_scheduler: {
+                k: ts.resource_restrictions for k, ts in dask_scheduler.tasks.items()
+            }
+        )
+        time.sleep(0.05)
+    assert tf.run() == 6
+    provisional = [k for k in restrictions if k.startswith("base-provisional")]
+    real = [
+        k for k in restrictions if k.startswith("base-") and not k.startswith("base-provisional")
+    ]
+    assert provisional and real
+    assert all(not restrictions[k] for k in provisional)
+    assert all(restrictions[k] == {"S": 1} for k in real)
