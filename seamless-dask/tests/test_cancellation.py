@@ -1,0 +1,64 @@
+"""Cancellation is cooperative: the code may finish, but nothing reaches the database."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from seamless.transformer import delayed
+
+
+@delayed
+def slow_marked(marker, delay):
+    import pathlib
+    import time
+
+    pathlib.Path(marker).write_text("started")
+    time.sleep(delay)
+    pathlib.Path(marker + ".done").write_text("done")
+    return 1
+
+
+def _database_result(tf_checksum: Any) -> Any:
+    from seamless_transformer import persistence
+    from seamless_transformer.event_loop import run_sync
+
+    return run_sync(persistence.get_transformation_result(tf_checksum), what="test lookup")
+
+
+def _wait_for(path: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.05)
+
+
+@pytest.mark.timeout(180)
+def test_cancel_running_transformation_writes_nothing(
+    persistent: Any, dask_remote: Any, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker"
+    tf = slow_marked(str(marker), 2.0).start()
+    _wait_for(marker)
+    assert tf.cancel() is True
+    assert tf.status == "Status: canceled"
+    _wait_for(Path(str(marker) + ".done"))  # the code itself ran to its end...
+    time.sleep(1.0)
+    assert _database_result(tf.checksum) is None  # ...but no result was stored
+    base_keys = [
+        k
+        for k in dask_remote.client.run_on_scheduler(
+            lambda dask_scheduler: list(dask_scheduler.tasks)
+        )
+        if k.startswith("base-")
+    ]
+    assert base_keys == []  # released on the scheduler
+
+
+@pytest.mark.timeout(180)
+def test_uncanceled_control_is_stored(persistent: Any, dask_remote: Any, tmp_path: Path) -> None:
+    tf = slow_marked(str(tmp_path / "marker"), 0.1)
+    assert tf.run() == 1
+    assert _database_result(tf.checksum) is not None
