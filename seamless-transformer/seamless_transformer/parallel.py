@@ -167,6 +167,7 @@ class TransformationList(Sequence):
         n = len(self._transformations)
         self._result_checksums: list[Checksum | None] = [None] * n
         self._exceptions: list[str | None] = [None] * n
+        self._celltypes = [tf.celltype for tf in self._transformations if tf is not None]
         self._finished = 0
         self._errors = 0
         self._cancelled = 0
@@ -258,7 +259,11 @@ class TransformationList(Sequence):
             elif transformation is not None:
                 values.append(transformation.value)
             else:
-                values.append(checksum.resolve("mixed"))
+                from .execute import local_buffer
+                from .values import from_buffer
+
+                buffer = local_buffer(checksum) or checksum.resolve()
+                values.append(from_buffer(buffer, self._celltypes[index]))
         return values
 
 

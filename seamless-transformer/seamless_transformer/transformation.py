@@ -358,6 +358,7 @@ class Transformation:
                 scratch=self.scratch,
                 lookup_database=self._result_checksum is None,
                 persist=backend is None,
+                latch="local" if backend is None else "remote",
             )
         except _CONFIGURATION_ERRORS:
             raise
@@ -377,7 +378,7 @@ class Transformation:
 
         async def execute() -> ExecutionResult:
             persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
-            if mode == "spawn" or (mode == "process" and _has_spawned()):
+            if not self.local and (mode == "spawn" or _has_spawned()):
                 from .worker_pool import get_worker_pool_registry
 
                 registry = get_worker_pool_registry()

@@ -54,7 +54,7 @@ class TransformationCache:
         self._buffers: OrderedDict[Checksum, Buffer] = OrderedDict()
         self._buffer_bytes = 0
         self._tf_dicts: dict[Checksum, dict[str, Any]] = {}
-        self._inflight: dict[Checksum, asyncio.Future[Checksum]] = {}
+        self._inflight: dict[tuple[Checksum, str], asyncio.Future[Checksum]] = {}
         self.stats = {"memory_hits": 0, "database_hits": 0, "joined": 0, "executed": 0}
 
     def get_result(self, tf_checksum: Checksum) -> Checksum | None:
@@ -114,8 +114,14 @@ class TransformationCache:
         scratch: bool = False,
         lookup_database: bool = True,
         persist: bool = True,
+        latch: str = "local",
     ) -> Checksum:
-        """Return the result checksum of ``tf_checksum``, executing it only when needed."""
+        """Return the result checksum of ``tf_checksum``, executing it only when needed.
+
+        ``latch`` separates in-flight work by kind: a client delegating to a remote backend
+        ("remote") must not join the worker-side execution ("local") of the same checksum,
+        which may run in this very process (e.g. Dask with an in-process cluster).
+        """
         result = self._results.get(tf_checksum)
         if result is not None:
             self.stats["memory_hits"] += 1
@@ -126,13 +132,14 @@ class TransformationCache:
                 self.stats["database_hits"] += 1
                 self.register_result(tf_checksum, result)
                 return result
-        inflight = self._inflight.get(tf_checksum)
+        key = (tf_checksum, latch)
+        inflight = self._inflight.get(key)
         if inflight is not None:
             self.stats["joined"] += 1
             return await asyncio.shield(inflight)
         future: asyncio.Future[Checksum] = asyncio.get_running_loop().create_future()
         future.add_done_callback(_consume_exception)
-        self._inflight[tf_checksum] = future
+        self._inflight[key] = future
         try:
             self.stats["executed"] += 1
             outcome = await execute()
@@ -153,8 +160,8 @@ class TransformationCache:
         else:
             future.set_result(result)
         finally:
-            if self._inflight.get(tf_checksum) is future:
-                del self._inflight[tf_checksum]
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
         return result
 
 

@@ -1,0 +1,95 @@
+"""Execution mode spawn: a pool of worker processes."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from seamless_transformer import TransformationError, delayed, direct, has_spawned, spawn
+from seamless_transformer.errors import SpawnError
+from seamless_transformer.worker_pool import get_worker_pool_registry, shutdown_workers
+
+
+@pytest.fixture
+def pool():
+    spawn(2)
+    yield get_worker_pool_registry().get()
+    shutdown_workers()
+
+
+@delayed
+def pid_after(x, delay):
+    import os
+    import time
+
+    time.sleep(delay)
+    return [x, os.getpid()]
+
+
+@pytest.mark.timeout(120)
+def test_workers_run_in_other_processes_in_parallel(pool):
+    assert has_spawned()
+    pid_after(-1, 0).run()  # warm-up: workers import seamless_transformer
+    t0 = time.perf_counter()
+    tfs = [pid_after(i, 0.5).start() for i in range(4)]
+    results = [tf.run() for tf in tfs]
+    elapsed = time.perf_counter() - t0
+    assert [r[0] for r in results] == [0, 1, 2, 3]
+    pids = {r[1] for r in results}
+    assert os.getpid() not in pids
+    assert elapsed < 1.9  # 4 x 0.5 s on 2 workers, not 2.0 s serial
+
+
+@pytest.mark.timeout(120)
+def test_spawn_twice_raises_and_close_hook(pool):
+    with pytest.raises(SpawnError, match="already been spawned"):
+        spawn(2)
+    with pytest.raises(SpawnError):
+        get_worker_pool_registry().reset()
+        spawn(0)
+    assert not has_spawned()
+
+
+@pytest.mark.timeout(120)
+def test_exception_in_worker(pool):
+    @direct
+    def fail(x):
+        raise KeyError(x)
+
+    with pytest.raises(TransformationError, match="KeyError: 'k'"):
+        fail("k")
+
+
+@pytest.mark.timeout(120)
+def test_nested_transformation_runs_inside_the_worker(pool):
+    @direct
+    def outer(x):
+        import os
+
+        from seamless.transformer import direct
+
+        @direct
+        def inner(y):
+            import os
+
+            return os.getpid()
+
+        return [os.getpid(), inner(x)]
+
+    outer_pid, inner_pid = outer(1)
+    assert outer_pid != os.getpid()
+    assert inner_pid == outer_pid
+
+
+@pytest.mark.timeout(120)
+def test_local_runs_in_process(pool):
+    @direct
+    def mypid():
+        import os
+
+        return os.getpid()
+
+    mypid.local = True
+    assert mypid() == os.getpid()
