@@ -449,7 +449,9 @@ def main() -> None:
     if all(r["status"] in ("ok", "unavailable", "skipped") for r in records + cross):
         shutil.rmtree(scratch, ignore_errors=True)
     else:
-        print(f"Server, cluster and runner logs of the failed runs are kept in {scratch}")
+        for buffers in scratch.rglob("buffers"):
+            shutil.rmtree(buffers, ignore_errors=True)
+        print(f"Some runs failed or timed out; their logs are kept in {scratch}")
 
 
 if __name__ == "__main__":

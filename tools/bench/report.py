@@ -56,8 +56,15 @@ def time_cell(records: list[dict[str, Any]], unavailable: str | None) -> str:
     return text
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return f"{a / b:.2f}" if a is not None and b else "–"
+def ratio(ours: list[dict[str, Any]], other: list[dict[str, Any]]) -> str:
+    """Median ours / median other; "< x" when every run of the other stack timed out."""
+    a, b = median_wall(ours), median_wall(other)
+    if a is not None and b:
+        return f"{a / b:.2f}"
+    limits = [r["timeout_s"] for r in other if r["status"] == "timeout"]
+    if a is not None and other and len(limits) == len(other):
+        return f"< {a / min(limits):.2f} (timeout)"
+    return "–"
 
 
 def same_results(cells: dict, workload: str) -> str:
@@ -123,12 +130,12 @@ def table(data: dict[str, Any]) -> str:
         "|" + "---|" * len(header),
     ]
     for workload in meta["workloads"]:
-        medians = {s: median_wall(cells.get((workload, s), [])) for s in STACKS}
+        runs = {s: cells.get((workload, s), []) for s in STACKS}
         row = [workload]
         row += [time_cell(cells.get((workload, s), []), unavailable.get(s)) for s in STACKS]
         row += [
-            ratio(medians["ours"], medians["seamless1"]),
-            ratio(medians["ours"], medians["dask"]),
+            ratio(runs["ours"], runs["seamless1"]),
+            ratio(runs["ours"], runs["dask"]),
         ]
         row += [
             rss_cell(cells, workload),

@@ -62,31 +62,23 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
         import seamless.config
         from seamless.transformer import delayed
 
-        import seamless_dask
+        from seamless_config.select import select_execution
+        from seamless_dask.client import SeamlessDaskClient
+        from seamless_dask.transformer_client import set_seamless_dask_client
     except ImportError as exc:
         raise Unavailable(f"import failed: {exc}") from exc
-    missing = [
-        name
-        for module, name in (
-            (seamless.config, "set_remote_clients"),
-            (seamless_dask, "SeamlessDaskClient"),
-            (seamless_dask, "set_seamless_dask_client"),
-        )
-        if not hasattr(module, name)
-    ]
-    if missing:
-        raise Unavailable(f"API missing: {', '.join(missing)}")
     from distributed import Client
 
     seamless.config.set_remote_clients(remote_clients)
+    select_execution("remote")
     client = Client(options.scheduler, timeout="10s", set_as_default=False)
-    seamless_client = seamless_dask.SeamlessDaskClient(
+    seamless_client = SeamlessDaskClient(
         client,
         worker_plugin_workers=options.seamless_workers,
         remote_clients=remote_clients,
         is_local_cluster=True,
     )
-    seamless_dask.set_seamless_dask_client(seamless_client)
+    set_seamless_dask_client(seamless_client)
     return delayed, client, seamless.close
 
 
