@@ -10,6 +10,21 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "DaskRemoteBackend": "backend",
+    "DummySchedulerHandle": "dummy_scheduler",
+    "FutureCache": "future_cache",
+    "PermissionManager": "permissions",
+    "SeamlessDaskClient": "client",
+    "SeamlessWorkerPlugin": "worker_plugin",
+    "TransformationFutures": "futures",
+    "WrapperConfig": "wrapper_config",
+    "build_wrapper_configuration": "wrapper_config",
+    "create_dummy_client": "dummy_scheduler",
+    "create_dummy_scheduler": "dummy_scheduler",
+    "get_dummy_scheduler_address": "dummy_scheduler",
+    "get_seamless_dask_client": "transformer_client",
+    "set_seamless_dask_client": "transformer_client",
+    "start_dummy_scheduler": "dummy_scheduler",
     "DependencyError": "errors",
     "NoDaskClientError": "errors",
     "SeamlessDaskError": "errors",
