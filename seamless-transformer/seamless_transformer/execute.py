@@ -68,7 +68,8 @@ async def resolve_inputs(
             continue
         checksum = Checksum(triple[2])
         pin_buffers[pin] = await resolve_buffer(checksum, known, what=f"input pin {pin!r}")
-        for leaf in leaf_checksums(triple, pin_buffers[pin]):
+        fmt = (tf_dict.get("__format__") or {}).get(pin)
+        for leaf in leaf_checksums(triple, pin_buffers[pin], fmt):
             leaves[leaf] = await resolve_buffer(leaf, known, what=f"a file of pin {pin!r}")
     return pin_buffers, leaves
 

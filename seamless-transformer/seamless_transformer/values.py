@@ -85,8 +85,11 @@ def pin_value(triple: list[Any], buffer: Buffer, leaf_buffers: Mapping[Checksum,
     return from_buffer(buffer, celltype)
 
 
-def leaf_checksums(triple: list[Any], buffer: Buffer) -> list[Checksum]:
-    """The leaf checksums a folder pin needs resolved before execution."""
-    if triple[0] == "folder":
+def leaf_checksums(
+    triple: list[Any], buffer: Buffer, fmt: Mapping[str, Any] | None = None
+) -> list[Checksum]:
+    """The leaf checksums a folder pin (or a bash directory pin) needs before execution."""
+    directory = ((fmt or {}).get("filesystem") or {}).get("mode") == "directory"
+    if triple[0] == "folder" or directory:
         return [Checksum(v) for v in buffer.get_value("plain").values()]
     return []

@@ -1,0 +1,1 @@
+"""Command-line tools of seamless-transformer (``seamless-run``)."""
