@@ -196,10 +196,7 @@ class TransformationList(Sequence):
         """Record that item ``index`` is done (called by parallel())."""
         transformation = self._transformations[index]
         assert transformation is not None
-        if self._bar is None and self.show_progress:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=len(self), desc="transformations", unit="tf")
+        self._open_bar()
         if transformation.status == "Status: canceled":
             self._cancelled += 1
         elif transformation.exception is not None:
@@ -219,6 +216,16 @@ class TransformationList(Sequence):
             elif self.on_error == "raise":
                 raise RuntimeError(f"Transformation {index} failed:\n{transformation.exception}")
 
+    def _open_bar(self) -> None:
+        if self._bar is None and self.show_progress:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=len(self), desc="transformations", unit="tf")
+
+    def _start(self) -> None:
+        self._finished = self._errors = self._cancelled = 0
+        self._open_bar()
+
     def close(self) -> None:
         """Close the progress bar (called by parallel())."""
         if self._bar is not None:
@@ -230,12 +237,14 @@ class TransformationList(Sequence):
 
     def compute(self) -> list[Checksum | None]:
         """Compute every item; the result checksums (None for failed items)."""
+        self._start()
         for _ in parallel(_Indexed(self), nparallel=self.nparallel):
             pass
         return self.result_checksums
 
     async def computation(self) -> list[Checksum | None]:
         """Async form of compute()."""
+        self._start()
         async for _ in parallel_async(_Indexed(self), nparallel=self.nparallel):
             pass
         return self.result_checksums

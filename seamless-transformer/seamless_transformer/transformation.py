@@ -250,14 +250,12 @@ class Transformation:
         if self._result_checksum is None:
             return None
         if self._result_buffer is None:
+            from .event_loop import get_loop_registry
             from .execute import local_buffer
 
             self._result_buffer = local_buffer(self._result_checksum)
-            if self._result_buffer is None:
-                try:
-                    self._result_buffer = self._result_checksum.resolve()
-                except Exception:
-                    return None
+            if self._result_buffer is None and not get_loop_registry().in_loop_thread():
+                run_sync(self._find_result_buffer(), what="Transformation.buffer")
         return self._result_buffer
 
     @property

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The demo ("run the main job"): a Monte Carlo estimate of pi, cached by Seamless.
+# Creates .venv-demo with the packages, sets SEAMLESS_CACHE=.seamless-cache (a local hashserver
+# and database are launched on 127.0.0.1 automatically), then runs the pipeline twice: the
+# second run is all cache hits. Extra arguments go to examples/pi_pipeline.py (see --help).
+source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$REPO"
+VENV="$REPO/.venv-demo"
+[ -x "$VENV/bin/python" ] || "$UV" venv -q "$VENV"
+"$UV" pip install -q --python "$VENV/bin/python" -e ./seamless-config -e ./seamless-remote \
+    -e ./seamless-transformer -e ./seamless-dask hashserver seamless-database aiofiles
+export SEAMLESS_CACHE="$REPO/.seamless-cache" PATH="$VENV/bin:$PATH"
+echo "== first run (SEAMLESS_CACHE=$SEAMLESS_CACHE) =="
+python examples/pi_pipeline.py "$@"
+echo "== second run: same job, new process =="
+python examples/pi_pipeline.py "$@"
