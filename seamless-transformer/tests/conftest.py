@@ -9,7 +9,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from _servers import database, hashserver, remote_clients  # noqa: F401
+from _servers import (  # noqa: F401
+    database,
+    database_session,
+    hashserver,
+    hashserver_session,
+    remote_clients,
+    remote_clients_session,
+)
 
 
 def _reset_all() -> None:
@@ -37,9 +44,9 @@ def _clean_transformer_state(monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
-def persistent(remote_clients):  # noqa: F811 - the fixture from _servers
-    """This process uses the test's real hashserver and database (persistent mode)."""
+def persistent(remote_clients_session):  # noqa: F811 - the fixture from _servers
+    """This process uses the session's real hashserver and database (persistent mode)."""
     import seamless_config
 
-    seamless_config.set_remote_clients(remote_clients)
-    return remote_clients
+    seamless_config.set_remote_clients(remote_clients_session)
+    return remote_clients_session

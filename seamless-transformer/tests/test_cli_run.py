@@ -77,13 +77,13 @@ def test_persistent_cache_required(workdir, capsys):
 
 
 @pytest.mark.timeout(180)
-def test_run_twice_second_is_cache_hit(workdir, remote_clients):
+def test_run_twice_second_is_cache_hit(workdir, remote_clients_session):
     (workdir / "d").mkdir()
     (workdir / "d" / "x.txt").write_text("3\n1\n2\n")
     # SEAMLESS_REMOTE_CLIENTS is the view from inside the cluster: remote_url
     inside = {
         kind: [dict(entry, remote_url=entry["url"]) for entry in entries]
-        for kind, entries in remote_clients.items()
+        for kind, entries in remote_clients_session.items()
     }
     env = dict(os.environ, SEAMLESS_REMOTE_CLIENTS=json.dumps(inside))
     command = [sys.executable, "-m", "seamless_transformer.cli.run", "-v"]
