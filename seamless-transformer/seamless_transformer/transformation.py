@@ -15,6 +15,7 @@ Transformation, so they cannot be garbage-collected before it runs.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -26,7 +27,7 @@ from .errors import PureDaskModeError, RemoteBackendError, SpawnError, Transform
 from .event_loop import run_async, run_sync, submit
 from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache
-from .transformation_dict import plain_bytes, transformation_checksum
+from .transformation_dict import transformation_buffer_bytes
 
 #: Errors of configuration: raised to the caller instead of being stored as ``.exception``.
 _CONFIGURATION_ERRORS = (PureDaskModeError, RemoteBackendError, SpawnError)
@@ -174,8 +175,9 @@ class Transformation:
         if self._tf_checksum is not None:
             return self._tf_checksum
         tf_dict = self.build_dict(dependency_results)
-        tf_checksum = transformation_checksum(tf_dict)
-        tf_buffer = Buffer(plain_bytes(_identity(tf_dict)), checksum=tf_checksum)
+        content = transformation_buffer_bytes(tf_dict)
+        tf_checksum = Checksum(hashlib.sha256(content).digest())
+        tf_buffer = Buffer(content, checksum=tf_checksum)
         self._tf_dict, self._tf_buffer = tf_dict, tf_buffer
         self._tf_checksum = tf_checksum
         get_transformation_cache().register_transformation(tf_checksum, tf_dict)
@@ -543,12 +545,6 @@ class Transformation:
     def __repr__(self) -> str:
         checksum = self._tf_checksum.hex() if self._tf_checksum is not None else "unconstructed"
         return f"<Transformation {checksum} {self.status}>"
-
-
-def _identity(tf_dict: Mapping[str, Any]) -> dict[str, Any]:
-    from .transformation_dict import identity_dict
-
-    return identity_dict(tf_dict)
 
 
 def _has_spawned() -> bool:

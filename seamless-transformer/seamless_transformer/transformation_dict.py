@@ -69,19 +69,20 @@ def identity_dict(tf_dict: Mapping[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _jsonable(value: Any) -> Any:
+def _default(value: Any) -> Any:
     if isinstance(value, Checksum):
         return value.hex()
     if isinstance(value, Mapping):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+        return dict(value)
+    raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
 
 
 def plain_bytes(value: Any) -> bytes:
     """The "plain" celltype serialization of a JSON-able value (Checksums become hex)."""
-    return orjson.dumps(_jsonable(value), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return (
+        orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+        + b"\n"
+    )
 
 
 def transformation_buffer_bytes(tf_dict: Mapping[str, Any]) -> bytes:

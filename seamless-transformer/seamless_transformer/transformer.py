@@ -363,10 +363,7 @@ class Transformer:
                     ) from None
             if celltype in DIRECTORY_CELLTYPES:
                 formats[name] = {"filesystem": {"mode": "directory"}, "celltype": celltype}
-        if self._language == "python":
-            add("code", "python", "transformer", Buffer(normalize_code(self._code), "python"))
-        else:
-            add("code", "text", "transformer", Buffer(normalize_code(self._code), "text"))
+        add("code", *self._code_pin())
         main = self._main_definition()
         if main is not None:
             add("main", "plain", "module", to_buffer(main, "plain"))
@@ -388,6 +385,18 @@ class Transformer:
             meta=self._meta,
             env_checksum=env_checksum,
         )
+
+    def _code_pin(self) -> tuple[str, str, Buffer]:
+        """The code pin (celltype, subcelltype, buffer), cached while code and language stay."""
+        key = (self._code, self._language)
+        cached = self.__dict__.get("_code_pin_cache")
+        if cached is None or cached[0] != key:
+            celltype = "python" if self._language == "python" else "text"
+            buffer = Buffer(normalize_code(self._code), celltype)
+            buffer.get_checksum()
+            cached = (key, (celltype, "transformer", buffer))
+            self.__dict__["_code_pin_cache"] = cached
+        return cached[1]
 
     def _main_definition(self) -> dict[str, Any] | None:
         if self._globals_code is not None:

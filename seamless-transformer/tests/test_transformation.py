@@ -201,3 +201,20 @@ def test_is_cached_needs_a_database():
 def test_logs_not_available():
     with pytest.raises(NotImplementedError):
         _ = add(1, 1).logs
+
+
+def test_checksum_fingertip_recomputes_through_our_hooks():
+    import gc
+
+    from seamless.caching.buffer_cache import get_buffer_cache
+
+    tf = add(1000, 2000)  # holds its input buffers; only the result buffer is lost
+    result = tf.compute()
+    tf._result_buffer = None
+    cache = get_transformation_cache()
+    cache._buffers.clear()
+    gc.collect()
+    get_buffer_cache().weak_cache.pop(result, None)
+    executed = cache.stats["executed"]
+    assert result.fingertip_sync("mixed") == 3000
+    assert cache.stats["executed"] == executed + 1
