@@ -93,3 +93,37 @@ def test_local_runs_in_process(pool):
 
     mypid.local = True
     assert mypid() == os.getpid()
+
+
+@pytest.mark.timeout(120)
+def test_seamless_close_shuts_the_pool_down(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "close_pool.py"
+    script.write_text(
+        "import seamless\n"
+        "from seamless.transformer import direct, spawn, has_spawned\n"
+        "from seamless_transformer.worker_pool import get_worker_pool_registry\n"
+        "if __name__ == '__main__':\n"
+        "    spawn(1)\n"
+        "    pool = get_worker_pool_registry().get()\n"
+        "    f = direct(lambda x: x + 1)\n"
+        "    assert f(1) == 2\n"
+        "    pids = pool.pids()\n"
+        "    seamless.close()\n"
+        "    assert not has_spawned()\n"
+        "    import os\n"
+        "    for pid in pids:\n"
+        "        try:\n"
+        "            os.kill(pid, 0)\n"
+        "        except ProcessLookupError:\n"
+        "            continue\n"
+        "        raise SystemExit(f'worker {pid} still alive')\n"
+        "    print('closed', len(pids))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=100
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "closed 1"
