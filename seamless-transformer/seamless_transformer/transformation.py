@@ -313,8 +313,17 @@ class Transformation:
         task = self._task
         try:
             return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if self._canceled and task.cancelled():
+                return None
+            raise
         finally:
-            if task.done() and task.exception() is not None and self._task is task:
+            if (
+                task.done()
+                and not task.cancelled()
+                and task.exception() is not None
+                and self._task is task
+            ):
                 self._task = None
 
     async def _find_result_buffer(self) -> bool:

@@ -122,8 +122,6 @@ def test_seamless_close_shuts_the_pool_down(tmp_path):
         "        raise SystemExit(f'worker {pid} still alive')\n"
         "    print('closed', len(pids))\n"
     )
-    out = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=100
-    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=100)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "closed 1"

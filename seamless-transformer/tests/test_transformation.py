@@ -177,6 +177,9 @@ def test_cancel_is_terminal():
     with pytest.raises(TransformationError):
         tf.clear_exception()
     assert tf.cancel() is False
+    with pytest.raises(TransformationError, match="canceled"):
+        tf.run()
+    assert tf.compute() is None
 
 
 def test_blocking_inside_loop_thread_is_refused():
