@@ -75,15 +75,18 @@ class DaskRemoteBackend(RemoteBackend):
             raise NoDaskClientError()
         from .permissions import get_permission_registry
 
+        # seamless_transformer looked up memory and database before handing over a
+        # transformation without dependencies; with dependencies it could not
+        lookup = bool(transformation.dependencies)
         manager = get_permission_registry().manager if _nested() else None
         if manager is None:
-            return await client.compute_transformation(transformation)
+            return await client.compute_transformation(transformation, lookup=lookup)
         while not await manager.request():
             if not manager.should_retry():
                 return await _run_locally(transformation)
             await asyncio.sleep(get_seconds("throttle.retry-delay"))
         try:
-            return await client.compute_transformation(transformation)
+            return await client.compute_transformation(transformation, lookup=lookup)
         finally:
             manager.release()
 

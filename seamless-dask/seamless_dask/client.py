@@ -241,6 +241,9 @@ class SeamlessDaskClient:
             "resources": dict(resources) if resources else None,
             "priority": prio["base"],
             "input_keys": {pin: f.key for pin, f in inputs.items()},
+            # Case 1: the database was checked just before submission; identical concurrent
+            # work is deduplicated by the key. The dependency case checks on the worker.
+            "lookup_database": tf_checksum is None,
         }
         if tf_checksum is None:
             keys = _keys.provisional_keys(uuid.uuid4().hex)
@@ -290,9 +293,15 @@ class SeamlessDaskClient:
             result = await persistence.get_transformation_result(tf_checksum)
         return result
 
-    async def ensure_futures(self, transformation: Any) -> TransformationFutures | Any:
+    async def ensure_futures(
+        self, transformation: Any, *, lookup: bool = True
+    ) -> TransformationFutures | Any:
         """Live futures for ``transformation`` (submitting what is missing), or its result
-        checksum when it is already known (nothing submitted)."""
+        checksum when it is already known (nothing submitted).
+
+        ``lookup=False`` skips the memory/database lookup of ``transformation`` itself (not of
+        its dependencies): for callers that just did it, like seamless_transformer.
+        """
         from seamless import Checksum
 
         from seamless_transformer.errors import TransformationError
@@ -318,7 +327,7 @@ class SeamlessDaskClient:
                 results[pin] = Checksum(sub).hex()
         if not dep_futures:
             tf_checksum = transformation.construct_from(results)
-            result = await self._lookup(tf_checksum)
+            result = await self._lookup(tf_checksum) if lookup else None
             if result is not None:
                 return result
             cached = self.get_transformation_futures(tf_checksum, resources=resources)
@@ -376,14 +385,17 @@ class SeamlessDaskClient:
         await done
         return await loop.run_in_executor(None, future.result)
 
-    async def compute_transformation(self, transformation: Any) -> Any:
-        """Compute ``transformation`` through Dask; its result Checksum (raises on exception)."""
+    async def compute_transformation(self, transformation: Any, *, lookup: bool = True) -> Any:
+        """Compute ``transformation`` through Dask; its result Checksum (raises on exception).
+
+        ``lookup=False``: the caller already checked memory and database for it.
+        """
         from seamless import Checksum
 
         from seamless_transformer.errors import TransformationError
         from seamless_transformer.transformation_cache import get_transformation_cache
 
-        submitted = await self.ensure_futures(transformation)
+        submitted = await self.ensure_futures(transformation, lookup=lookup)
         if not isinstance(submitted, TransformationFutures):
             return Checksum(submitted)
         try:

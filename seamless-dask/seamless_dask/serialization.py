@@ -1,7 +1,7 @@
 """``Buffer`` (and the payloads that carry one) cross Dask as raw byte frames, not pickles.
 
 Registered with ``distributed.protocol.dask_serialize``/``dask_deserialize`` on import. The
-buffer content goes out as a memoryview of the bytes (no copy on the sending side) and the
+buffer content goes out as memoryviews of the bytes (no copy on the sending side) and the
 checksum travels in the header, so the receiver does not hash the buffer again. On receipt the
 frame becomes ``bytes`` (Buffer requires bytes: one copy, against two for pickle) and the
 Buffer is registered in the worker's buffer cache under its checksum.
@@ -20,20 +20,28 @@ from .payloads import BasePayload, FatPayload
 
 Frames = list[bytes | memoryview]
 
+#: Buffers go out as frames of at most this size, below distributed's shard size (64 MiB by
+#: default), so distributed never splits and re-merges them: the receiver joins the frames
+#: straight into the one ``bytes`` object the Buffer needs (a single copy).
+FRAME_SIZE = 32 * 1024 * 1024
+
 
 def _buffer_frames(buffer: Buffer | None) -> tuple[dict[str, Any], Frames]:
     if buffer is None:
         return {"buffer": False}, []
     checksum = getattr(buffer, "_checksum", None)
     header = {"buffer": True, "checksum": None if checksum is None else checksum.hex()}
-    return header, [memoryview(buffer.content)]
+    view = memoryview(buffer.content)
+    return header, [view[i : i + FRAME_SIZE] for i in range(0, len(view), FRAME_SIZE)] or [view]
 
 
 def _buffer_from_frames(header: dict[str, Any], frames: Frames) -> Buffer | None:
     if not header.get("buffer"):
         return None
-    frame = frames[0] if frames else b""
-    content = frame if isinstance(frame, bytes) else bytes(frame)
+    if len(frames) == 1 and isinstance(frames[0], bytes):
+        content = frames[0]
+    else:
+        content = b"".join(frames)
     checksum = header.get("checksum")
     if checksum is None:
         return Buffer(content)

@@ -126,7 +126,9 @@ def _fill_dict(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[st
     return tf_dict
 
 
-async def _evaluate(tf_dict: dict[str, Any], tf_checksum: Any, scratch: bool) -> tuple[Any, Any]:
+async def _evaluate(
+    tf_dict: dict[str, Any], tf_checksum: Any, scratch: bool, lookup_database: bool = True
+) -> tuple[Any, Any]:
     """Memory, then database, then execution (not persisted yet): (result, outcome or None).
 
     Deliberately not the transformation cache's in-flight latch: with in-process workers the
@@ -139,7 +141,7 @@ async def _evaluate(tf_dict: dict[str, Any], tf_checksum: Any, scratch: bool) ->
     cache = get_transformation_cache()
     cache.register_transformation(tf_checksum, tf_dict)
     result = cache.get_result(tf_checksum)
-    if result is None:
+    if result is None and lookup_database:
         result = await persistence.get_transformation_result(tf_checksum)
     if result is not None:
         return result, None
@@ -179,7 +181,8 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePaylo
         if task_is_cancelled(key):
             return BasePayload(tf_hex, None, None, CANCELED_TEXT)
         scratch = bool(payload.get("scratch", False))
-        result, outcome = _run(_evaluate(tf_dict, tf_checksum, scratch), "base task")
+        lookup = bool(payload.get("lookup_database", True))
+        result, outcome = _run(_evaluate(tf_dict, tf_checksum, scratch, lookup), "base task")
         if outcome is None:  # found in memory/database, or joined work already persisting
             return BasePayload(tf_hex, result.hex(), None, None)
         if task_is_cancelled(key):  # nothing is written after a cancel

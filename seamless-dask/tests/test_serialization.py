@@ -21,6 +21,17 @@ def test_buffer_uses_dask_family_zero_copy() -> None:
     assert back._checksum == cs  # travelled in the header, not recomputed
 
 
+def test_large_buffer_is_split_below_the_shard_size() -> None:
+    big = Buffer(b"\x02" * (serialization.FRAME_SIZE * 2 + 5))
+    cs = big.get_checksum()
+    header, frames = serialize(big, serializers=["dask", "pickle"])
+    assert [len(f) for f in frames] == [serialization.FRAME_SIZE] * 2 + [5]
+    assert all(f.obj is big.content for f in frames)
+    back = deserialize(header, frames)
+    assert isinstance(back, Buffer) and back.content == big.content
+    assert back._checksum == cs  # travelled in the header, not recomputed
+
+
 @pytest.mark.parametrize("with_buffer", [True, False])
 def test_payload_round_trip(with_buffer: bool) -> None:
     buf = Buffer(b"payload") if with_buffer else None
