@@ -125,3 +125,22 @@ def test_seamless_close_shuts_the_pool_down(tmp_path):
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=100)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "closed 1"
+
+
+@pytest.mark.timeout(120)
+def test_execution_spawn_from_config_starts_the_pool():
+    from seamless_config import select
+
+    select.select_execution("spawn")
+    try:
+
+        @direct
+        def mypid2(x):
+            import os
+
+            return os.getpid()
+
+        assert mypid2(1) != os.getpid()
+        assert has_spawned()
+    finally:
+        shutdown_workers()
