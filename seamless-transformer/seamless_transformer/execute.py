@@ -34,7 +34,10 @@ def local_buffer(checksum: Checksum) -> Buffer | None:
         return Buffer(trivial)
     from seamless.caching.buffer_cache import get_buffer_cache
 
-    buffer = get_buffer_cache().get(checksum)
+    try:
+        buffer = get_buffer_cache().get(checksum)
+    except RuntimeError:  # seamless-core refuses its buffer cache in a marked worker process
+        buffer = None
     if buffer is None:
         buffer = get_transformation_cache().get_result_buffer(checksum)
     return buffer

@@ -7,7 +7,7 @@ original function are not visible: that is what makes the code checksum a comple
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import linecache
 import traceback
 from collections.abc import Mapping
@@ -22,12 +22,14 @@ from .module_definition import build_module, installed_package
 from .transformation_dict import is_dunder
 from .values import pin_value
 
-_counter = itertools.count()
-
 
 def _register_source(code: str, label: str) -> str:
-    filename = f"<seamless {label} {next(_counter)}>"
-    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
+    """A pseudo file name for ``code`` (by content, so the linecache entries stay bounded by the
+    number of distinct code texts), registered so that tracebacks show the source lines."""
+    digest = hashlib.sha256(code.encode()).hexdigest()[:16]
+    filename = f"<seamless {label} {digest}>"
+    if filename not in linecache.cache:
+        linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     return filename
 
 

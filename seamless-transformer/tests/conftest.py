@@ -50,3 +50,10 @@ def persistent(remote_clients_session):  # noqa: F811 - the fixture from _server
 
     seamless_config.set_remote_clients(remote_clients_session)
     return remote_clients_session
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook signature
+    """Close Seamless once, at the end (it is terminal for the process)."""
+    import seamless
+
+    seamless.close()
