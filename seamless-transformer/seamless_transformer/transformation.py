@@ -15,6 +15,7 @@ Transformation, so they cannot be garbage-collected before it runs.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -66,7 +67,7 @@ class Transformation:
         self._pins = dict(pins)
         self._result_celltype = result_celltype
         self._formats = dict(formats or {})
-        self._meta = dict(meta or {})
+        self._meta = copy.deepcopy(dict(meta or {}))
         self._env_checksum = env_checksum
         self._extra = dict(extra or {})
         self._buffers: dict[Checksum, Buffer] = {b.get_checksum(): b for b in buffers}
