@@ -2,7 +2,7 @@
 
 Creates (when missing) two virtual environments under tools/bench/.envs/ with uv: ``ours`` (this
 monorepo, editable) and ``seamless1`` (``seamless-suite`` from PyPI), both with the same dask and
-distributed versions. Then, repeat after repeat, it interleaves the stacks (A B C A B C ...): each
+distributed versions. Then, repeat after repeat, it interleaves the stacks (A B C C B A ...): each
 gets a freshly started hashserver, database and LocalCluster on 127.0.0.1 (free ports), and runs
 every workload in its own client process (runner.py, executed by the stack's Python), which prints
 one JSON line. Per-workload timeouts are reported as "timeout", never waited out. The results go
@@ -45,7 +45,7 @@ OUR_PACKAGES = (
     "seamless-jobserver",
 )
 COMMON_REQUIREMENTS = (f"distributed=={DASK_VERSION}", f"dask=={DASK_VERSION}", "numpy", "aiofiles")
-STACK_ENV = {"ours": "ours", "seamless1": "seamless1", "dask": "ours"}
+STACK_ENVS = {"seamless1": ("seamless1",), "ours": ("ours",), "dask": ("ours", "seamless1")}
 STACK_ORDER = ("seamless1", "ours", "dask")
 
 
@@ -82,7 +82,7 @@ def plan(*, quick: bool) -> list[Workload]:
         Workload(
             f"4. {count} x numpy {mb} MB", "numpy", count, 180 * scale, False, seamless_only, mb
         ),
-        Workload(f"3. fan-out/fan-in 1x{fan}x1", "fan", fan, 60 * scale),
+        Workload(f"3. fan-out/fan-in 1x{fan}x1", "fan", fan, 45 * scale),
     ]
 
 
@@ -313,6 +313,36 @@ def describe(record: dict[str, Any]) -> str:
     return f"{record['status']}: {record.get('error', '')}"
 
 
+def run_one(
+    stack: str,
+    python: Path,
+    services: Services,
+    workloads: list[Workload],
+    index: int,
+    *,
+    repeat: int,
+    previous: dict[str, Any] | None,
+    workdir: Path,
+    cores: int,
+    timeout_scale: float,
+) -> dict[str, Any]:
+    """One workload of one session; a cached workload re-uses the salt of the cold one before it."""
+    workload = workloads[index]
+    cold = workloads[index - 1] if workload.cached else workload
+    salt = 1000 * repeat + workloads.index(cold)
+    if workload.cached and (previous is None or previous["status"] != "ok"):
+        record = {"stack": stack, "workload": workload.name, "status": "skipped",
+                  "error": "the cold run before it failed"}  # fmt: skip
+    else:
+        record = run_runner(
+            stack, python, services, workload, salt=salt, timeout=workload.timeout * timeout_scale,
+            workdir=workdir, cores=cores,
+        )  # fmt: skip
+    record["repeat"] = repeat
+    print(f"[repeat {repeat + 1}] {stack:9} {workload.name:32} {describe(record)}", flush=True)
+    return record
+
+
 def run_sessions(
     workloads: list[Workload],
     pythons: dict[str, Path],
@@ -326,30 +356,29 @@ def run_sessions(
     records = []
     stacks = [s for s in STACK_ORDER if s in pythons]
     for repeat in range(repeats):
-        for stack in stacks:
+        for stack in stacks if repeat % 2 == 0 else stacks[::-1]:  # A B C, C B A: drift cancels
             todo = [(i, w) for i, w in enumerate(workloads) if stack in w.stacks]
             while todo:
                 workdir = Path(tempfile.mkdtemp(prefix=f"r{repeat}-{stack}-", dir=scratch))
-                with session(stack, pythons[stack], workdir, cores=cores) as services:
-                    while todo:
-                        index, workload = todo.pop(0)
-                        cold = workloads[index - 1] if workload.cached else workload
-                        salt = 1000 * repeat + workloads.index(cold)
-                        if workload.cached and records[-1]["status"] != "ok":
-                            record = {"stack": stack, "workload": workload.name, "status": "skipped",
-                                      "error": "the cold run before it failed"}  # fmt: skip
-                        else:
-                            record = run_runner(
-                                stack, pythons[stack], services, workload, salt=salt,
-                                timeout=workload.timeout * timeout_scale, workdir=workdir,
-                                cores=cores,
-                            )  # fmt: skip
-                        record["repeat"] = repeat
-                        records.append(record)
-                        print(f"[repeat {repeat + 1}/{repeats}] {stack:9} {workload.name:32} "
-                              f"{describe(record)}", flush=True)  # fmt: skip
-                        if record["status"] == "timeout":
-                            break  # the cluster may be wedged: fresh services for the rest
+                try:
+                    with session(stack, pythons[stack], workdir, cores=cores) as services:
+                        while todo:
+                            index, _ = todo.pop(0)
+                            record = run_one(stack, pythons[stack], services, workloads, index,
+                                             repeat=repeat, previous=records[-1] if records else None,
+                                             workdir=workdir, cores=cores, timeout_scale=timeout_scale)  # fmt: skip
+                            records.append(record)
+                            if record["status"] == "timeout":
+                                break  # the cluster may be wedged: fresh services for the rest
+                            if record["status"] == "unavailable":
+                                for _, rest in todo:
+                                    records.append({**record, "workload": rest.name})
+                                todo = []
+                except RuntimeError as exc:  # a server or the cluster did not start
+                    for _, rest in todo:
+                        records.append({"stack": stack, "workload": rest.name, "repeat": repeat,
+                                        "status": "error", "error": f"services: {exc}"})  # fmt: skip
+                    todo = []
     return records
 
 
@@ -388,7 +417,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeats", type=int, help="repeats per workload (default 3, --quick 1)")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="repeats per workload (default 2: about 11 min; 3: about 16 min)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat: a smoke run")
     parser.add_argument(
         "--stacks",
@@ -403,21 +436,25 @@ def main() -> None:
     parser.add_argument("--recreate-envs", action="store_true", help="delete and rebuild .envs/")
     parser.add_argument("--results", type=Path, default=RESULTS, help="output folder")
     options = parser.parse_args()
-    repeats = options.repeats or (1 if options.quick else 3)
+    repeats = options.repeats or (1 if options.quick else 2)
     wanted = [s.strip() for s in options.stacks.split(",") if s.strip()]
     started = time.monotonic()
 
     uv = find_uv()
+    envs: dict[str, tuple[Path | None, str]] = {}
+    for env in dict.fromkeys(e for s in wanted for e in STACK_ENVS[s][:1]):
+        envs[env] = ensure_env(env, uv=uv, recreate=options.recreate_envs)
+    if "dask" in wanted and envs[STACK_ENVS["dask"][0]][0] is None:  # raw Dask runs in either
+        envs["seamless1"] = ensure_env("seamless1", uv=uv, recreate=options.recreate_envs)
     pythons: dict[str, Path] = {}
     unavailable: dict[str, str] = {}
-    for env in sorted({STACK_ENV[s] for s in wanted}):
-        python, reason = ensure_env(env, uv=uv, recreate=options.recreate_envs)
-        for stack in wanted:
-            if STACK_ENV[stack] == env:
-                if python is None:
-                    unavailable[stack] = reason
-                else:
-                    pythons[stack] = python
+    for stack in wanted:
+        candidates = [envs[e] for e in STACK_ENVS[stack] if e in envs]
+        python = next((p for p, _ in candidates if p is not None), None)
+        if python is None:
+            unavailable[stack] = candidates[0][1]
+        else:
+            pythons[stack] = python
     workloads = plan(quick=options.quick)
     scratch = Path(tempfile.mkdtemp(prefix="seamless-bench-"))
     print(f"scratch folder (servers, logs): {scratch}", flush=True)

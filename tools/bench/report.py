@@ -232,6 +232,8 @@ def chart(data: dict[str, Any], out: Path) -> None:
                     fontsize=7,
                 )
     ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high * 4)  # room for the "timeout" labels
     ax.set_ylabel("wall time (s), log scale")
     ax.set_xticks(range(len(workloads)), [w.replace(", ", "\n") for w in workloads], fontsize=8)
     ax.set_title(

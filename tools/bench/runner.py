@@ -23,12 +23,13 @@ from typing import Any
 import workloads
 
 PACKAGES = (
+    "dask",
+    "distributed",
     "seamless-core",
     "seamless-config",
     "seamless-remote",
     "seamless-transformer",
     "seamless-dask",
-    "distributed",
 )
 
 
@@ -172,7 +173,7 @@ def main() -> None:
     options = parser.parse_args()
     report: dict[str, Any] = {"bench": 1, "stack": options.stack, "workload": options.workload}
     report["versions"] = {}
-    for package in PACKAGES:
+    for package in PACKAGES[:2] if options.stack == "dask" else PACKAGES:
         try:
             report["versions"][package] = metadata.version(package)
         except metadata.PackageNotFoundError:
