@@ -46,16 +46,6 @@ PLACEHOLDER_CHECKSUM = "0" * 64
 WORKER_PLUGIN_NAME = "seamless-worker-setup"
 
 
-def _in_dask_worker() -> bool:
-    try:
-        from distributed import get_worker
-
-        get_worker()
-        return True
-    except ValueError:
-        return False
-
-
 class SeamlessDaskClient:
     """Submits Seamless transformations to Dask with deterministic keys and future caches.
 
@@ -164,9 +154,12 @@ class SeamlessDaskClient:
 
     # ------------------------------------------------------------------ priorities
     def _priorities(self) -> dict[str, int]:
-        """Task priorities; nested submissions (from a running base task) rank higher."""
-        boost = get_worker_task_registry().nesting_priority() if _in_dask_worker() else None
-        boost = 0 if boost is None else boost
+        """Task priorities; nested submissions rank higher than the base tasks running here.
+
+        Nested means: submitted while a base task runs in this process (transformation code
+        runs in its own thread, so the Dask task context is not visible from there).
+        """
+        boost = get_worker_task_registry().nesting_priority() or 0
         return {
             "base": int(get_setting("priority.base")) + boost,
             "thin": int(get_setting("priority.thin")) + boost,

@@ -78,9 +78,17 @@ class KeyRecorder(SchedulerPlugin):
 
     def __init__(self) -> None:
         self.keys: set[str] = set()
+        self.priorities: dict[str, Any] = {}
+        self.scheduler: Any = None
+
+    async def start(self, scheduler: Any) -> None:
+        self.scheduler = scheduler
 
     def transition(self, key: Any, start: str, finish: str, *args: Any, **kwargs: Any) -> None:
         self.keys.add(str(key))
+        ts = self.scheduler.tasks.get(key) if self.scheduler is not None else None
+        if ts is not None and ts.priority is not None:
+            self.priorities[str(key)] = ts.priority[0]  # -(user priority): lower runs first
 
 
 def seen_keys(client: Any) -> set[str]:
@@ -88,6 +96,15 @@ def seen_keys(client: Any) -> set[str]:
     return set(
         client.client.run_on_scheduler(
             lambda dask_scheduler: sorted(dask_scheduler.plugins["test-key-recorder"].keys)
+        )
+    )
+
+
+def seen_priorities(client: Any) -> dict[str, Any]:
+    """Key -> first element of the scheduler priority tuple (-user priority)."""
+    return dict(
+        client.client.run_on_scheduler(
+            lambda dask_scheduler: dict(dask_scheduler.plugins["test-key-recorder"].priorities)
         )
     )
 

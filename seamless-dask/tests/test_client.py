@@ -152,14 +152,7 @@ def test_nested_priorities_rank_higher(dask_remote: Any) -> None:
     registry = get_worker_task_registry()
     registry.enter("base-outer", top["base"])
     try:
-        import seamless_dask.client as client_module
-
-        original = client_module._in_dask_worker
-        client_module._in_dask_worker = lambda: True
-        try:
-            nested = dask_remote._priorities()
-        finally:
-            client_module._in_dask_worker = original
+        nested = dask_remote._priorities()
     finally:
         registry.leave("base-outer")
     assert nested["base"] == top["base"] * 2 and nested["thin"] > top["thin"]
