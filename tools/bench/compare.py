@@ -97,6 +97,8 @@ def find_uv() -> list[str]:
         if candidate and Path(candidate).is_file():
             return [candidate]
     for python in (sys.executable, str(ENVS / "_uv/bin/python")):
+        if not Path(python).is_file():
+            continue
         probe = subprocess.run([python, "-m", "uv", "--version"], capture_output=True)
         if probe.returncode == 0:
             return [python, "-m", "uv"]
