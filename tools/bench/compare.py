@@ -415,6 +415,17 @@ def run_cross(
     return records
 
 
+def git_commit() -> str:
+    """The monorepo commit measured as "ours" (with "+changes" if the tree differs from it)."""
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True)  # fmt: skip
+    if head.returncode != 0:
+        return "unknown"
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True).stdout.strip()  # fmt: skip
+    return head.stdout.strip() + (" +uncommitted changes" if dirty else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -478,6 +489,7 @@ def main() -> None:
         "cores": options.cores,
         "cpu_count": os.cpu_count(),
         "elapsed_s": time.monotonic() - started,
+        "commit": git_commit(),
         "workloads": [w.name for w in workloads],
     }
     options.results.mkdir(parents=True, exist_ok=True)

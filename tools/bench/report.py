@@ -78,9 +78,8 @@ def same_results(cells: dict, workload: str) -> str:
     if pairs:
         same = all(a.get("result_digest") == b.get("result_digest") for a, b in pairs)
         same_tf = all(a.get("tf_digest") == b.get("tf_digest") for a, b in pairs)
+        verdicts.append(("same" if same_tf else "**DIFFERENT**") + " tf checksums")
         verdicts.append(("same" if same else "**DIFFERENT**") + " result checksums")
-        if not same_tf:
-            verdicts.append("**different** tf checksums")
     # Values are compared within a repeat: the salt (and so the numpy input) changes per repeat.
     per_repeat: dict[int, list[str]] = {}
     for stack in ok:
@@ -162,7 +161,10 @@ def table(data: dict[str, Any]) -> str:
     for stack, v in versions.items():
         lines.append(f"- {STACKS[stack]}: " + ", ".join(f"{k} {v[k]}" for k in sorted(v)))
     lines += cross_table(data.get("cross", []))
-    lines.append(f"\nTotal benchmark time: {meta['elapsed_s'] / 60:.1f} min.")
+    lines.append(
+        f"\nTotal benchmark time: {meta['elapsed_s'] / 60:.1f} min; monorepo at "
+        f"{meta.get('commit', '?')}."
+    )
     return "\n".join(lines) + "\n"
 
 
