@@ -2,12 +2,15 @@
 
 Serialization bypasses seamless-core's serialization LRU (keyed by ``id(value)``), so a value
 mutated in place is serialized again instead of giving a stale checksum (a Seamless 1.x bug).
+Buffers are interned by checksum while alive, so twenty transformations on the same large input
+hold one copy of its buffer, not twenty.
 Deep celltypes (deepcell, deepfolder, folder) are a "plain" index dict ``{key: checksum}``; the
 leaf buffers travel beside it.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +18,8 @@ from seamless import Buffer, Checksum
 from seamless.checksum.serialize import serialize_sync
 
 from .celltypes import DEEP_CELLTYPES, serialization_celltype
+
+_live_buffers: weakref.WeakValueDictionary[Checksum, Buffer] = weakref.WeakValueDictionary()
 
 
 def to_buffer(value: Any, celltype: str) -> Buffer:
@@ -28,7 +33,16 @@ def to_buffer(value: Any, celltype: str) -> Buffer:
         if ser == "plain" and celltype == "checksum":
             value = _checksums_to_hex(value)
         buffer = Buffer(serialize_sync(value, ser, use_cache=False))
-    buffer.get_checksum()
+    return _intern(buffer)
+
+
+def _intern(buffer: Buffer) -> Buffer:
+    """The live buffer with the same checksum if there is one, else ``buffer`` (now registered)."""
+    checksum = buffer.get_checksum()
+    live = _live_buffers.get(checksum)
+    if live is not None:
+        return live
+    _live_buffers[checksum] = buffer
     return buffer
 
 

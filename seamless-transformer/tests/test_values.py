@@ -1,0 +1,42 @@
+"""Value <-> buffer conversion: fresh serialization, one live buffer per checksum."""
+
+import gc
+
+import numpy as np
+
+from seamless_transformer import delayed
+from seamless_transformer.values import to_buffer
+
+
+def test_same_value_gives_the_same_live_buffer():
+    array = np.arange(1000, dtype=np.float64)
+    first = to_buffer(array, "mixed")
+    second = to_buffer(array.copy(), "mixed")
+    assert second is first
+
+
+def test_mutated_value_gives_a_new_buffer():
+    array = np.arange(1000, dtype=np.float64)
+    first = to_buffer(array, "mixed")
+    array[0] = -1
+    second = to_buffer(array, "mixed")
+    assert second.checksum != first.checksum
+
+
+def test_dead_buffers_are_not_kept():
+    checksum = to_buffer(b"x" * 1000, "bytes").checksum
+    gc.collect()
+    fresh = to_buffer(b"x" * 1000, "bytes")
+    assert fresh.checksum == checksum
+
+
+def test_many_transformations_on_one_large_input_share_its_buffer():
+    @delayed
+    def total(a, salt):
+        return float(a.sum()) + salt
+
+    array = np.ones(250_000)
+    transformations = [total(array, salt) for salt in range(5)]
+    big = [max(t.input_buffers(), key=lambda b: len(b.content)) for t in transformations]
+    assert len(big[0].content) > 250_000 * 8
+    assert all(b is big[0] for b in big)
