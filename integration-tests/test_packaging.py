@@ -66,8 +66,17 @@ def _fresh_env(root: Path, wheelhouse: Path, requirement: str) -> Path:
     subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run(
-        [_uv(), "pip", "install", "--quiet", "--python", str(python),
-         "--find-links", str(wheelhouse), requirement],
+        [
+            _uv(),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "--find-links",
+            str(wheelhouse),
+            requirement,
+        ],
         check=True,
     )
     return python
