@@ -3,13 +3,20 @@
 # Creates .venv-demo with the packages, sets SEAMLESS_CACHE=.seamless-cache (a local hashserver
 # and database are launched on 127.0.0.1 automatically), then runs the pipeline twice: the
 # second run is all cache hits. Extra arguments go to examples/pi_pipeline.py (see --help).
+# `bash tools/demo.sh --dask [--workdir DIR]` runs the Dask mode instead (examples/dask_demo.py):
+# a hashserver, a database and seamless-dask-wrapper (a LocalCluster) on 127.0.0.1.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$REPO"
 VENV="$REPO/.venv-demo"
 [ -x "$VENV/bin/python" ] || "$UV" venv -q "$VENV"
 "$UV" pip install -q --python "$VENV/bin/python" -e ./seamless-config -e ./seamless-remote \
     -e ./seamless-transformer -e ./seamless-dask hashserver seamless-database aiofiles
-export SEAMLESS_CACHE="$REPO/.seamless-cache" PATH="$VENV/bin:$PATH"
+export PATH="$VENV/bin:$PATH"
+if [ "${1:-}" = "--dask" ]; then
+    shift
+    exec python examples/dask_demo.py "$@"
+fi
+export SEAMLESS_CACHE="$REPO/.seamless-cache"
 echo "== first run (SEAMLESS_CACHE=$SEAMLESS_CACHE) =="
 python examples/pi_pipeline.py "$@"
 echo "== second run: same job, new process =="
