@@ -37,9 +37,28 @@ def estimate_pi(counts, npoints_per_chunk):
     return 4.0 * sum(counts) / (len(counts) * npoints_per_chunk)
 
 
-def _timings_file() -> str | None:
+def _timings_file(explicit: str | None) -> str | None:
+    if explicit:
+        return explicit
     cache = os.environ.get("SEAMLESS_CACHE")
     return os.path.join(cache, "pi-demo-timings.json") if cache else None
+
+
+def _where() -> str:
+    """Where the transformations ran: in this process, or on which Dask server."""
+    from seamless_config.select import get_execution
+
+    execution = get_execution()
+    if execution != "remote":
+        return f"execution: {execution}"
+    try:
+        from seamless_dask import get_seamless_dask_client
+    except ImportError:
+        return "execution: remote"
+    client = get_seamless_dask_client()
+    if client is None:
+        return "execution: remote"
+    return f"execution: remote, on Dask (dashboard {client.client.dashboard_link})"
 
 
 def main() -> None:
@@ -49,10 +68,21 @@ def main() -> None:
         "--points", type=int, default=4_000_000, help="points per chunk (default 4000000)"
     )
     parser.add_argument("--nparallel", type=int, default=4, help="chunks computed at a time")
+    parser.add_argument(
+        "--workdir",
+        help="directory whose seamless.yaml is read (default: the directory of this script)",
+    )
+    parser.add_argument(
+        "--timings",
+        help="JSON file remembering the first run's time (default: in SEAMLESS_CACHE, if set)",
+    )
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    seamless.config.init()
+    if args.workdir:
+        seamless.config.init(workdir=args.workdir)
+    else:
+        seamless.config.init()
     seamless.config.set_nparallel(args.nparallel)
     from seamless_transformer.transformation_cache import get_transformation_cache
 
@@ -70,9 +100,9 @@ def main() -> None:
     print(
         f"pipeline time: {elapsed:.2f} s (plus {t_init:.2f} s to connect to the cache); "
         f"executed: {stats['executed']}, cache hits: database {stats['database_hits']}, "
-        f"memory {stats['memory_hits']}"
+        f"memory {stats['memory_hits']}; {_where()}"
     )
-    timings = _timings_file()
+    timings = _timings_file(args.timings)
     if timings:
         record = {}
         if os.path.exists(timings):

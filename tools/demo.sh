@@ -3,8 +3,8 @@
 # Creates .venv-demo with the packages, sets SEAMLESS_CACHE=.seamless-cache (a local hashserver
 # and database are launched on 127.0.0.1 automatically), then runs the pipeline twice: the
 # second run is all cache hits. Extra arguments go to examples/pi_pipeline.py (see --help).
-# `bash tools/demo.sh --dask [--workdir DIR]` runs the Dask mode instead (examples/dask_demo.py):
-# a hashserver, a database and seamless-dask-wrapper (a LocalCluster) on 127.0.0.1.
+# `bash tools/demo.sh --dask [--workdir DIR] [pipeline options]` runs the same pipeline in Dask
+# mode (examples/dask_demo.py): a hashserver, a database and seamless-dask-wrapper on 127.0.0.1.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$REPO"
 VENV="$REPO/.venv-demo"
