@@ -12,9 +12,7 @@ Usage: python examples/dask_demo.py [--workdir DIR] [--keep] [pi_pipeline.py opt
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -36,14 +34,11 @@ demo:
 """
 
 
-def _stop_services(home: Path) -> None:
-    for state in (home / ".remote-http-launcher" / "server").glob("*.json"):
-        pid = json.loads(state.read_text()).get("pid")
-        if pid:
-            try:
-                os.kill(int(pid), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+def _stop_services(home: Path, env: dict[str, str]) -> None:
+    """Stop what the launcher started under the demo HOME (``rhl-stop`` of remote-http-launcher)."""
+    keys = [state.stem for state in (home / ".remote-http-launcher" / "server").glob("*.json")]
+    if keys:
+        subprocess.run(["rhl-stop", *keys], env=env, capture_output=True, timeout=60)
 
 
 def main() -> int:
@@ -76,7 +71,7 @@ def main() -> int:
                 return 1
     finally:
         if not args.keep:
-            _stop_services(home)
+            _stop_services(home, env)
     print(f"workdir: {root}")
     return 0
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from _servers import stop_launched_services, wait_for_exit
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--chunks", "3", "--points", "1000000", "--nparallel", "2"]
@@ -26,16 +25,6 @@ SUMMARY = re.compile(
 PI = re.compile(r"pi ~= (?P<pi>[\d.]+)")
 
 
-def _stop_launched(home: Path) -> None:
-    for state in (home / ".remote-http-launcher" / "server").glob("*.json"):
-        pid = json.loads(state.read_text()).get("pid")
-        if pid:
-            try:
-                os.kill(int(pid), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-
-
 @pytest.fixture
 def demo_env(tmp_path: Path):
     home = tmp_path / "home"
@@ -44,7 +33,7 @@ def demo_env(tmp_path: Path):
     env["HOME"] = str(home)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     yield env
-    _stop_launched(home)
+    stop_launched_services(home)
 
 
 def _run(args: list[str], env: dict[str, str]) -> str:
@@ -83,17 +72,4 @@ def test_dask_demo_runs_the_pipeline_on_dask_then_from_the_database(demo_env, tm
     pids = [json.loads(p.read_text()).get("pid") for p in launched.glob("*.json")]
     assert pids, "the demo launched no services"
     for pid in filter(None, pids):
-        assert _gone_within(int(pid), seconds=30), f"launched service {pid} still runs"
-
-
-def _gone_within(pid: int, seconds: float) -> bool:
-    """True once ``pid`` has exited (or is a zombie) within ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
-                return True
-        except FileNotFoundError:
-            return True
-        time.sleep(0.2)
-    return False
+        assert wait_for_exit(int(pid), timeout=30), f"launched service {pid} still runs"

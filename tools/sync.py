@@ -41,10 +41,12 @@ MIRRORS: dict[str, tuple[str, ...]] = {
         "seamless-jobserver/seamless_jobserver/_status_file.py",
     ),
     "common/testing/servers.py": (
+        "seamless-config/tests/_servers.py",
         "seamless-remote/tests/_servers.py",
         "seamless-transformer/tests/_servers.py",
         "seamless-dask/tests/_servers.py",
         "seamless-jobserver/tests/_servers.py",
+        "integration-tests/_servers.py",
     ),
 }
 

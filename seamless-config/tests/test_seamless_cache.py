@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
-import time
 import urllib.request
 import warnings
 from pathlib import Path
 
 import pytest
+from _servers import stop_launched_services
 from conftest import demo_cluster
 
 import seamless_config
@@ -101,19 +99,6 @@ def _listening(port: int) -> list[str]:
     return result
 
 
-def _stop(home: Path, key: str) -> None:
-    state = home / ".remote-http-launcher" / "server" / f"{key}.json"
-    pid = json.loads(state.read_text())["pid"]
-    os.kill(pid, signal.SIGTERM)
-    for _ in range(100):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-
-
 @pytest.mark.timeout(180)
 def test_real_launch_per_cache_directory(monkeypatch, tmp_path, home) -> None:
     """Each SEAMLESS_CACHE directory gets its own hashserver (and database) on 127.0.0.1."""
@@ -155,4 +140,4 @@ def test_real_launch_per_cache_directory(monkeypatch, tmp_path, home) -> None:
         assert again["port"] == p1["port"]
     finally:
         for key in launched:
-            _stop(home, key)
+            stop_launched_services(home, [key])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -47,6 +48,8 @@ __all__ = [
     "remote_clients_session",
     "run_database",
     "run_hashserver",
+    "stop_launched_services",
+    "wait_for_exit",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -190,6 +193,47 @@ class ServerHandle:
                 if attempt == attempts - 1:
                     raise
                 time.sleep(0.25)
+
+
+def wait_for_exit(pid: int, timeout: float) -> bool:
+    """True once ``pid`` is gone or a zombie, polling up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def stop_launched_services(
+    home: Path, keys: Sequence[str] | None = None, *, timeout: float = 20.0
+) -> list[str]:
+    """Stop services that remote-http-launcher started with ``HOME=home`` and wait for them.
+
+    Reads the PIDs from the launcher's state files (all of them, or those of ``keys``), sends
+    SIGTERM, waits up to ``timeout`` seconds, then SIGKILL. Returns the keys found.
+    """
+    state_dir = Path(home) / ".remote-http-launcher" / "server"
+    states = sorted(state_dir.glob("*.json")) if state_dir.is_dir() else []
+    found = []
+    for state in states:
+        if keys is not None and state.stem not in keys:
+            continue
+        found.append(state.stem)
+        pid = json.loads(state.read_text()).get("pid")
+        if not pid:
+            continue
+        try:
+            os.kill(int(pid), signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        if not wait_for_exit(int(pid), timeout):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid), signal.SIGKILL)
+    return found
 
 
 @contextlib.contextmanager

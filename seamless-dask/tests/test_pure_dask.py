@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from _servers import stop_launched_services
 
 from seamless_dask import _status_file
 
@@ -40,26 +39,6 @@ pdtest:
     )
 
 
-def _stop_launched(home: Path) -> list[str]:
-    server_dir = home / ".remote-http-launcher" / "server"
-    keys = []
-    for state in server_dir.glob("*.json") if server_dir.exists() else []:
-        keys.append(state.stem)
-        pid = json.loads(state.read_text()).get("pid")
-        if pid:
-            try:
-                os.kill(int(pid), signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-            for _ in range(100):
-                try:
-                    os.kill(int(pid), 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.2)
-    return keys
-
-
 @pytest.mark.timeout(240)
 def test_pure_dask_end_to_end(tmp_path: Path) -> None:
     home, project = tmp_path / "home", tmp_path / "project"
@@ -83,7 +62,7 @@ def test_pure_dask_end_to_end(tmp_path: Path) -> None:
         assert lines, proc.stdout + proc.stderr
         result = json.loads(lines[-1][len("RESULT ") :])
     finally:
-        keys = _stop_launched(home)
+        keys = stop_launched_services(home)
     assert result["client"] and result["submit"] == 42 and result["delayed"] == 20
     assert result["scheduler"].startswith("tcp://127.0.0.1:")
     port = int(result["scheduler"].rsplit(":", 1)[1])

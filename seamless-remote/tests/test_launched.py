@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _servers import stop_launched_services
 
 BIN = Path(sys.executable).parent
 
@@ -100,9 +101,7 @@ def cache_env(tmp_path):
         PATH=f"{BIN}:{env.get('PATH', '')}",
     )
     yield env, work
-    state = home / ".remote-http-launcher" / "server"
-    for path in state.glob("*.json"):
-        subprocess.run([str(BIN / "rhl-stop"), path.stem], env=env, capture_output=True, timeout=60)
+    stop_launched_services(home)
 
 
 def _run(script: str, env: dict[str, str], cwd: Path, *args: str) -> dict:
