@@ -105,7 +105,7 @@ def test_real_launch_per_cache_directory(monkeypatch, tmp_path, home) -> None:
     import remote_http_launcher
 
     bindir = str(Path(sys.executable).parent)
-    monkeypatch.setenv("PATH", f"{bindir}:/work/venv/bin:{os.environ.get('PATH', '')}")
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ.get('PATH', '')}")
     launched: list[str] = []
     try:
         payloads = {}
