@@ -2,48 +2,43 @@
 
 Serialization bypasses seamless-core's serialization LRU (keyed by ``id(value)``), so a value
 mutated in place is serialized again instead of giving a stale checksum (a Seamless 1.x bug).
-Buffers are interned by checksum while alive, so twenty transformations on the same large input
-hold one copy of its buffer, not twenty.
+A buffer whose checksum seamless-core's buffer cache already holds is reused from there, so twenty
+transformations on the same large input hold one copy of its buffer, not twenty.
 Deep celltypes (deepcell, deepfolder, folder) are a "plain" index dict ``{key: checksum}``; the
 leaf buffers travel beside it.
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from seamless import Buffer, Checksum
+from seamless.caching.buffer_cache import get_buffer_cache
+from seamless.checksum.calculate_checksum import calculate_checksum
 from seamless.checksum.serialize import serialize_sync
 
 from .celltypes import DEEP_CELLTYPES, serialization_celltype
-
-_live_buffers: weakref.WeakValueDictionary[Checksum, Buffer] = weakref.WeakValueDictionary()
 
 
 def to_buffer(value: Any, celltype: str) -> Buffer:
     """Serialize ``value`` with ``celltype`` (fresh, no serialization cache); checksum computed."""
     if isinstance(value, Buffer):
-        buffer = Buffer(value.content)
-    elif celltype == "bytes" and isinstance(value, bytes):
-        buffer = Buffer(value)
-    else:
-        ser = serialization_celltype(celltype)
-        if ser == "plain" and celltype == "checksum":
-            value = _checksums_to_hex(value)
-        buffer = Buffer(serialize_sync(value, ser, use_cache=False))
-    return _intern(buffer)
+        return _live_buffer(value.content)
+    if celltype == "bytes" and isinstance(value, bytes):
+        return _live_buffer(value)
+    ser = serialization_celltype(celltype)
+    if ser == "plain" and celltype == "checksum":
+        value = _checksums_to_hex(value)
+    return _live_buffer(serialize_sync(value, ser, use_cache=False))
 
 
-def _intern(buffer: Buffer) -> Buffer:
-    """The live buffer with the same checksum if there is one, else ``buffer`` (now registered)."""
-    checksum = buffer.get_checksum()
-    live = _live_buffers.get(checksum)
-    if live is not None:
-        return live
-    _live_buffers[checksum] = buffer
-    return buffer
+def _live_buffer(content: bytes) -> Buffer:
+    """The buffer seamless-core's buffer cache holds for ``content``, else a new one (registered
+    there by its constructor)."""
+    checksum = Checksum(calculate_checksum(content))
+    live = get_buffer_cache().get(checksum)
+    return live if live is not None else Buffer(content, checksum=checksum)
 
 
 def _checksums_to_hex(value: Any) -> Any:
