@@ -150,8 +150,6 @@ async def upload_targets(
     """Upload every file of ``targets`` that the servers lack, then write the sidecars."""
     from tqdm import tqdm
 
-    from seamless_remote import buffer_remote
-
     report = UploadReport()
     entries = [entry for target in targets for entry in target.files.values()]
     limit = asyncio.Semaphore(CONCURRENCY)
@@ -208,12 +206,14 @@ async def upload_targets(
     finally:
         bar.close()
     for target in targets:
-        await _finish(target, report, buffer_remote)
+        await _finish(target, report)
     return report
 
 
-async def _finish(target: Target, report: UploadReport, buffer_remote: object) -> None:
+async def _finish(target: Target, report: UploadReport) -> None:
     """Write the sidecars of ``target`` if all of its files are on the server."""
+    from seamless_remote import buffer_remote
+
     from .sidecars import index_buffer, write_checksum, write_index
 
     if not all(entry.done for entry in target.files.values()):
@@ -230,10 +230,16 @@ async def _finish(target: Target, report: UploadReport, buffer_remote: object) -
             print(f"{checksum.hex()}  {target.path}")
             return
         index_buf = index_buffer({rel: e.checksum for rel, e in target.files.items()})
-        if not await buffer_remote.write_buffer(index_buf.get_checksum(), index_buf):
+        index_checksum = index_buf.get_checksum()
+        if await _stored([index_checksum.hex()]):
+            report.present += 1
+        elif await buffer_remote.write_buffer(index_checksum, index_buf):
+            report.uploaded += 1
+            report.uploaded_bytes += len(index_buf.content)
+        else:
             raise OSError("no writable hashserver accepted the index buffer")
         write_index(target.path, index_buf)
-        print(f"{index_buf.get_checksum().hex()}  {target.path}")
+        print(f"{index_checksum.hex()}  {target.path}")
     except Exception as exc:
         report.errors.append(UploadError(target.path, f"{type(exc).__name__}: {exc}"))
 
