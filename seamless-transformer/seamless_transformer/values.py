@@ -41,6 +41,11 @@ def _intern(buffer: Buffer) -> Buffer:
     checksum = buffer.get_checksum()
     live = _live_buffers.get(checksum)
     if live is not None:
+        # get_checksum() just registered the short-lived duplicate in seamless-core's buffer
+        # cache, replacing the live buffer there; register the live one again
+        from seamless.caching.buffer_cache import get_buffer_cache
+
+        get_buffer_cache().register(checksum, live, size=len(live.content))
         return live
     _live_buffers[checksum] = buffer
     return buffer
