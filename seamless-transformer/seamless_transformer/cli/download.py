@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from seamless import Buffer, Checksum
 
+from ..errors import SeamlessTransformerError
+
 EPILOG = """examples:
   seamless-download data.csv              # from data.csv.CHECKSUM
   seamless-download inputs                # from inputs.INDEX (and inputs.CHECKSUM)
@@ -32,7 +34,7 @@ CONCURRENCY = 8
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
-class DownloadError(Exception):
+class DownloadError(SeamlessTransformerError, RuntimeError):
     """Downloading ``path`` failed (the message says why)."""
 
     def __init__(self, path: str, problem: str) -> None:

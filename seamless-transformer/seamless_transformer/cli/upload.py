@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from seamless import Buffer, Checksum
 
+from ..errors import SeamlessTransformerError
+
 EPILOG = """examples:
   SEAMLESS_CACHE=~/.seamless/cache seamless-upload data.csv    # writes data.csv.CHECKSUM
   seamless-upload inputs/                   # writes inputs.INDEX and inputs.CHECKSUM
@@ -28,7 +30,7 @@ PROGRESS_MIN_FILES = 10
 CONCURRENCY = 8
 
 
-class UploadError(Exception):
+class UploadError(SeamlessTransformerError, RuntimeError):
     """Uploading ``path`` failed (the message says why)."""
 
     def __init__(self, path: str, problem: str) -> None:
