@@ -30,7 +30,7 @@ FORBIDDEN_ON_IMPORT = {
 CONSOLE_SCRIPTS = {
     "seamless-config": ["seamless-init", "seamless-service-resolve"],
     "seamless-remote": ["seamless-resolve"],
-    "seamless-transformer": ["seamless-run"],
+    "seamless-transformer": ["seamless-run", "seamless-upload", "seamless-download"],
     "seamless-dask": ["seamless-dask-wrapper"],
 }
 

@@ -10,7 +10,10 @@ Hierarchy (every class also derives from the builtin named in brackets)::
     ├── PureDaskModeError [RuntimeError]        transformers are forbidden in pure-Dask mode
     ├── RemoteBackendError [RuntimeError]       execution "remote" without a registered backend
     ├── SpawnError [RuntimeError]               spawn() misused (twice, bad count)
-    └── CelltypeError [ValueError]              unknown or unsupported celltype for a pin
+    ├── CelltypeError [ValueError]              unknown or unsupported celltype for a pin
+    ├── cli.cache.NoPersistentCacheError [RuntimeError]   a CLI found no (suitable) cache
+    ├── cli.upload.UploadError [RuntimeError]   seamless-upload failed for one path
+    └── cli.download.DownloadError [RuntimeError]   seamless-download failed for one path
 """
 
 from __future__ import annotations

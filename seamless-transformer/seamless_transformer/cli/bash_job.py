@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from seamless import Buffer, Checksum
 
 from ..transformation import PinSource, Transformation
-from ..values import to_buffer
+from .sidecars import CHECKSUM_SUFFIX, directory_files, index_buffer, read_checksum
 
 _OPERATOR_CHARS = set("|&;<>()")
 
@@ -82,17 +82,20 @@ def _is_number(word: str) -> bool:
 
 
 def _file_checksum(path: str) -> tuple[Checksum, Buffer | None]:
-    sidecar = path + ".CHECKSUM"
+    sidecar_checksum = read_checksum(path)
     if os.path.isfile(path):
         with open(path, "rb") as f:
             buffer = Buffer(f.read())
         checksum = buffer.get_checksum()
-        if os.path.isfile(sidecar) and Checksum.load(sidecar) != checksum:
+        if sidecar_checksum is not None and sidecar_checksum != checksum:
             raise ArgTypingError(
-                f"{path}: its content does not match {sidecar}; update or remove the sidecar"
+                f"{path}: its content does not match {path}{CHECKSUM_SUFFIX}; update or remove "
+                "the sidecar"
             )
         return checksum, buffer
-    return Checksum.load(sidecar), None
+    if sidecar_checksum is None:
+        raise ArgTypingError(f"{path}: no such file, and no {path}{CHECKSUM_SUFFIX} sidecar")
+    return sidecar_checksum, None
 
 
 def build_bash_job(
@@ -182,18 +185,15 @@ def _add_directory(job: BashJob, path: str) -> None:
     name = _check_pin_name(path)
     if name in job.pins:
         return
-    index: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames.sort()
-        for filename in sorted(filenames):
-            full = os.path.join(dirpath, filename)
-            checksum, buffer = _file_checksum(full)
-            if buffer is not None:
-                job.buffers.append(buffer)
-            index[os.path.relpath(full, path)] = checksum.hex()
-    index_buffer = to_buffer(index, "plain")
-    job.buffers.append(index_buffer)
-    job.pins[name] = ("mixed", None, index_buffer.get_checksum())
+    index: dict[str, Checksum] = {}
+    for relative, full in directory_files(path):
+        checksum, buffer = _file_checksum(full)
+        if buffer is not None:
+            job.buffers.append(buffer)
+        index[relative] = checksum
+    index_buf = index_buffer(index)
+    job.buffers.append(index_buf)
+    job.pins[name] = ("mixed", None, index_buf.get_checksum())
     job.formats[name] = {
         "filesystem": {"mode": "directory", "optional": True},
         "celltype": "deepfolder",

@@ -74,20 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _has_configuration() -> bool:
-    if os.environ.get("SEAMLESS_CACHE", "").strip() or os.environ.get("SEAMLESS_REMOTE_CLIENTS"):
-        return True
-    return any(os.path.exists(f) for f in ("seamless.yaml", "seamless.profile.yaml"))
-
-
-def _configure() -> None:
-    import seamless_config
-    from seamless_config.extern_clients import set_remote_clients_from_env
-
-    if not set_remote_clients_from_env():
-        seamless_config.init(workdir=os.getcwd())
-
-
 def _fail(message: str, code: int = 1) -> int:
     print(f"seamless-run: {message}", file=sys.stderr)
     return code
@@ -119,22 +105,19 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(command + "\n")
         print(checksum.hex())
         return 0
-    if not _has_configuration():
-        return _fail(
-            "a persistent cache is required: set SEAMLESS_CACHE=DIR, or run in a directory "
-            "with seamless.yaml / seamless.profile.yaml (use --dry to only build the job)"
-        )
+    from .cache import NoPersistentCacheError, activate_persistent_cache, check_configured
+
+    try:
+        check_configured(hint="use --dry to only build the job")
+    except NoPersistentCacheError as exc:
+        return _fail(str(exc))
     import seamless
 
     try:
-        _configure()
-        from ..persistence import is_persistent
-
-        if not is_persistent():
-            return _fail(
-                "the configuration selects no persistent cache (no writable database); "
-                "set SEAMLESS_CACHE=DIR or select a cluster with a hashserver and a database"
-            )
+        try:
+            activate_persistent_cache(require="database")
+        except NoPersistentCacheError as exc:
+            return _fail(str(exc))
         from ..transformation_cache import get_transformation_cache
 
         transformation = job.transformation(meta=meta)
