@@ -2,7 +2,8 @@
 
 Case 1 (no dependencies): the transformation is constructed on the client and the database is
 checked; on a hit nothing is submitted. On a miss, one fat-checksum future per input checksum
-(loads the buffer on a worker), then base/thin under deterministic keys (see
+(loads the buffer on a worker) unless this process holds that buffer and it is small (it then
+travels inside the base task, ``inline-input-limit``), then base/thin under deterministic keys (see
 :mod:`seamless_dask.keys`), so identical work from any client runs once. The fat future (result
 buffer forwarder) is made only when a consumer needs it: Dask is eager.
 
@@ -220,6 +221,7 @@ class SeamlessDaskClient:
         tf_dict: dict[str, Any],
         tf_checksum: str | None,
         inputs: dict[str, Any],
+        inline: dict[str, bytes],
         dependency_pins: tuple[str, ...],
         scratch: bool,
         resources: Mapping[str, Any] | None,
@@ -234,6 +236,8 @@ class SeamlessDaskClient:
             "resources": dict(resources) if resources else None,
             "priority": prio["base"],
             "input_keys": {pin: f.key for pin, f in inputs.items()},
+            # small input buffers held here travel with the task (hex checksum -> content)
+            "inline_buffers": inline,
             # Case 1: the database was checked just before submission; identical concurrent
             # work is deduplicated by the key. The dependency case checks on the worker.
             "lookup_database": tf_checksum is None,
@@ -328,15 +332,17 @@ class SeamlessDaskClient:
                 self._by_transformation[transformation] = cached
                 return cached
             tf_dict = transformation.build_dict(results)
+            inline = _inline_buffers(transformation)
             inputs = {
                 pin: self.get_fat_checksum_future(triple[2])
                 for pin, triple in tf_dict.items()
-                if not _is_dunder(pin) and triple is not None
+                if not _is_dunder(pin) and triple is not None and triple[2] not in inline
             }
             futures = self._submit(
                 tf_dict=tf_dict,
                 tf_checksum=tf_checksum.hex(),
                 inputs=inputs,
+                inline=inline,
                 dependency_pins=(),
                 scratch=scratch,
                 resources=resources,
@@ -345,18 +351,20 @@ class SeamlessDaskClient:
         else:
             template = {**results, **{pin: PLACEHOLDER_CHECKSUM for pin in dep_futures}}
             tf_dict = transformation.build_dict(template)
+            inline = _inline_buffers(transformation)
             inputs = {}
             for pin, triple in tf_dict.items():
                 if _is_dunder(pin) or triple is None:
                     continue
                 if pin in dep_futures:
                     inputs[pin] = self.ensure_fat_future(dep_futures[pin])
-                else:
+                elif triple[2] not in inline:
                     inputs[pin] = self.get_fat_checksum_future(triple[2])
             futures = self._submit(
                 tf_dict=tf_dict,
                 tf_checksum=None,
                 inputs=inputs,
+                inline=inline,
                 dependency_pins=tuple(sorted(dep_futures)),
                 scratch=scratch,
                 resources=resources,
@@ -443,6 +451,22 @@ class SeamlessDaskClient:
             return False
         self.cancel_futures(futures)
         return True
+
+
+def _inline_buffers(transformation: Any) -> dict[str, bytes]:
+    """Hex checksum -> content of the small buffers ``transformation`` holds (see the
+    ``inline-input-limit`` setting). They were uploaded to the hashserver before submission
+    (``Transformation.write_buffers``); inlining only spares the worker a fat-checksum task
+    and a hashserver read."""
+    limit = int(get_setting("inline-input-limit"))
+    if limit <= 0:
+        return {}
+    inline: dict[str, bytes] = {}
+    for buffer in transformation.input_buffers():
+        content = buffer.content
+        if len(content) <= limit:
+            inline[buffer.get_checksum().hex()] = content
+    return inline
 
 
 def _is_dunder(key: str) -> bool:

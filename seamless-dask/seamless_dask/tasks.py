@@ -63,17 +63,28 @@ def _current_key() -> str | None:
     return getattr(thread_state, "key", None)
 
 
-def task_is_cancelled(key: str | None = None) -> bool:
-    """True when the scheduler no longer wants the task ``key`` (default: the current task)."""
-    key = key or _current_key()
-    if key is None:
-        return False
+def _current_worker() -> Any:
+    """The Dask worker running this task (call from the task's thread), or None."""
     try:
         from distributed import get_worker
 
-        worker = get_worker()
+        return get_worker()
     except ValueError:
+        return None
+
+
+def task_is_cancelled(key: str | None = None, worker: Any = None) -> bool:
+    """True when the scheduler no longer wants the task ``key`` (default: the current task).
+
+    ``worker``: the Dask worker that runs it (default: found from the calling thread).
+    """
+    key = key or _current_key()
+    if key is None:
         return False
+    if worker is None:
+        worker = _current_worker()
+        if worker is None:
+            return False
     ts = worker.state.tasks.get(key)
     return ts is None or ts.state in ("cancelled", "released", "forgotten")
 
@@ -126,8 +137,27 @@ def _fill_dict(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[st
     return tf_dict
 
 
+def _known_buffers(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[Any, Any]:
+    """The input buffers at hand (Checksum -> Buffer): those that travelled inside the task
+    and those of the input payloads (fat-checksum loaders, upstream fat futures)."""
+    from seamless import Buffer, Checksum
+
+    known = {}
+    for fat in inputs.values():
+        if fat is not None and fat[0] is not None and fat[1] is not None:
+            known[Checksum(fat[0])] = fat[1]
+    for hexcs, content in (payload.get("inline_buffers") or {}).items():
+        checksum = Checksum(hexcs)
+        known[checksum] = Buffer(content, checksum=checksum)
+    return known
+
+
 async def _evaluate(
-    tf_dict: dict[str, Any], tf_checksum: Any, scratch: bool, lookup_database: bool = True
+    tf_dict: dict[str, Any],
+    tf_checksum: Any,
+    scratch: bool,
+    lookup_database: bool = True,
+    known: Mapping[Any, Any] | None = None,
 ) -> tuple[Any, Any]:
     """Memory, then database, then execution (not persisted yet): (result, outcome or None).
 
@@ -145,8 +175,28 @@ async def _evaluate(
         result = await persistence.get_transformation_result(tf_checksum)
     if result is not None:
         return result, None
-    outcome = await execute_in_process(tf_dict)
+    outcome = await execute_in_process(tf_dict, known or None)
     return outcome.checksum, outcome
+
+
+async def _evaluate_and_store(
+    key: str,
+    worker: Any,
+    tf_dict: dict[str, Any],
+    tf_checksum: Any,
+    scratch: bool,
+    lookup_database: bool,
+    known: Mapping[Any, Any],
+) -> tuple[Any, Any, bool]:
+    """``_evaluate``, then (unless Dask no longer wants the task) ``_store``, in one trip to
+    the event loop: (result, outcome or None, cancelled)."""
+    result, outcome = await _evaluate(tf_dict, tf_checksum, scratch, lookup_database, known)
+    if outcome is None:
+        return result, None, False
+    if worker is not None and task_is_cancelled(key, worker):  # nothing is written after a cancel
+        return result, outcome, True
+    await _store(tf_checksum, outcome, scratch)
+    return result, outcome, False
 
 
 async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
@@ -182,12 +232,22 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePaylo
             return BasePayload(tf_hex, None, None, CANCELED_TEXT)
         scratch = bool(payload.get("scratch", False))
         lookup = bool(payload.get("lookup_database", True))
-        result, outcome = _run(_evaluate(tf_dict, tf_checksum, scratch, lookup), "base task")
+        result, outcome, cancelled = _run(
+            _evaluate_and_store(
+                key,
+                _current_worker(),
+                tf_dict,
+                tf_checksum,
+                scratch,
+                lookup,
+                _known_buffers(payload, inputs),
+            ),
+            "base task",
+        )
         if outcome is None:  # found in memory/database, or joined work already persisting
             return BasePayload(tf_hex, result.hex(), None, None)
-        if task_is_cancelled(key):  # nothing is written after a cancel
+        if cancelled:
             return BasePayload(tf_hex, None, None, CANCELED_TEXT)
-        _run(_store(tf_checksum, outcome, scratch), "base task (store)")
         return BasePayload(tf_hex, result.hex(), outcome.buffer, None)
     except Exception:
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))

@@ -181,3 +181,24 @@ def test_provisional_base_holds_no_s_unit(dask_remote: Any) -> None:
     assert provisional and real
     assert all(not restrictions[k] for k in provisional)
     assert all(restrictions[k] == {"S": 1} for k in real)
+
+
+@pytest.mark.timeout(120)
+def test_small_held_inputs_travel_inline(dask_remote: Any) -> None:
+    add = make_add()
+    tf = add(5, 6)
+    assert tf.run() == 11
+    loaders = {k for k in seen_keys(dask_remote) if k.startswith(keys.FAT_CHECKSUM + "-")}
+    assert loaders == set()  # the inputs and the code travelled inside the base task
+
+    with dask.config.set({"seamless-dask.inline-input-limit": 0}):
+        again = make_add()(7, 8)
+        assert again.run() == 15
+    loaders = {k for k in seen_keys(dask_remote) if k.startswith(keys.FAT_CHECKSUM + "-")}
+    tf_dict = again.build_dict()
+    expected = {
+        keys.fat_checksum_key(triple[2])
+        for pin, triple in tf_dict.items()
+        if not pin.startswith("__") and triple is not None
+    }
+    assert expected and expected <= loaders

@@ -9,6 +9,8 @@ never returned as data.
 from __future__ import annotations
 
 import json
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from .client import Client
@@ -20,10 +22,40 @@ __all__ = ["BufferClient"]
 _ACCEPT = {"Accept-Encoding": "zstd, gzip, identity"}
 
 
+#: How long a buffer this process wrote counts as present on the server (seconds).
+WRITTEN_MEMO_TTL = 60.0
+#: At most this many remembered writes per client.
+WRITTEN_MEMO_SIZE = 100_000
+
+
 class BufferClient(Client):
     """Reads (and, unless read-only, writes) buffers on a hashserver."""
 
     kind = "hashserver"
+
+    def __init__(self, url: str, *, readonly: bool = True) -> None:
+        super().__init__(url, readonly=readonly)
+        # (url, checksum) -> time of a successful write by this process
+        self._written: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def recently_written(self, checksum: str) -> bool:
+        """True if this process wrote ``checksum`` to this server less than
+        ``WRITTEN_MEMO_TTL`` seconds ago (so an upload may be skipped)."""
+        key = (self.url, checksum)
+        written = self._written.get(key)
+        if written is None:
+            return False
+        if time.monotonic() - written > WRITTEN_MEMO_TTL:
+            self._written.pop(key, None)
+            return False
+        return True
+
+    def _remember_written(self, checksum: str) -> None:
+        key = (self.url, checksum)
+        self._written[key] = time.monotonic()
+        self._written.move_to_end(key)
+        while len(self._written) > WRITTEN_MEMO_SIZE:
+            self._written.popitem(last=False)
 
     async def get(self, checksum: str) -> bytes | None:
         """The verified buffer, or None if the server does not have it."""
@@ -54,6 +86,7 @@ class BufferClient(Client):
             raise RemoteHTTPError(
                 f"{self.url}/{checksum}", method="PUT", status=reply.status, body=reply.text()
             )
+        self._remember_written(checksum)
         return True
 
     async def promise(self, checksum: str) -> None:

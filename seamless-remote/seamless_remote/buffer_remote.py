@@ -30,6 +30,7 @@ __all__ = [
     "inspect_extern_clients",
     "inspect_launched_clients",
     "promise",
+    "upload_buffers",
     "write_buffer",
 ]
 
@@ -207,4 +208,29 @@ async def write_buffer(checksum: Checksum | str, buffer: Buffer | bytes) -> bool
     if not clients:
         return False
     results = await asyncio.gather(*(client.write(cs, content) for client in clients))
+    return all(results)
+
+
+async def upload_buffers(buffers: Sequence[Buffer]) -> bool:
+    """Make sure every write server has ``buffers``; False if there are none.
+
+    The uploads run concurrently; a buffer that this process wrote to a server recently
+    (``BufferClient.recently_written``) is not sent to that server again.
+    """
+    clients = get_remote_registry().buffer_write_servers
+    if not clients:
+        return False
+    jobs = []
+    seen: set[str] = set()
+    for buffer in buffers:
+        cs = (await buffer.get_checksum_async()).hex()
+        if cs in seen:
+            continue
+        seen.add(cs)
+        for client in clients:
+            recently = getattr(client, "recently_written", None)
+            if recently is not None and recently(cs):
+                continue
+            jobs.append(client.write(cs, buffer.content))
+    results = await asyncio.gather(*jobs)
     return all(results)

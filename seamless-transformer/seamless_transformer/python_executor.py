@@ -7,6 +7,7 @@ original function are not visible: that is what makes the code checksum a comple
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import linecache
 import traceback
@@ -31,6 +32,18 @@ def _register_source(code: str, label: str) -> str:
     if filename not in linecache.cache:
         linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)
     return filename
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled(code: str, filename: str, mode: str) -> Any:
+    """``compile(code, filename, mode)``, cached: code objects are immutable, and executing
+    the same transformer code many times should not re-parse it every time."""
+    return compile(code, filename, mode)
+
+
+@functools.lru_cache(maxsize=512)
+def _code_mode(code: str) -> Any:
+    return code_mode(code)
 
 
 def format_user_exception(exc: BaseException) -> str:
@@ -70,7 +83,7 @@ def run_python(
             main = modules.pop("main", None)
             if main is not None:
                 filename = _register_source(main["code"], "globals")
-                exec(compile(main["code"], filename, "exec"), namespace)
+                exec(_compiled(main["code"], filename, "exec"), namespace)
             for name, definition in sorted(modules.items()):
                 if isinstance(definition.get("code"), str):
                     namespace[name] = build_module(name, definition)
@@ -85,18 +98,18 @@ def run_python(
 
 
 def _run_code(code: str, namespace: dict[str, Any], pins: Mapping[str, Any]) -> Any:
-    mode = code_mode(code)
+    mode = _code_mode(code)
     filename = _register_source(code, "transformer")
     kwargs = {k: pins[k] for k in sorted(pins) if not k.endswith("_SCHEMA")}
     if mode.kind == "function":
-        exec(compile(code, filename, "exec"), namespace)
+        exec(_compiled(code, filename, "exec"), namespace)
         return namespace[mode.function_name](**kwargs)
     if mode.kind == "lambda":
-        func = eval(compile(code, filename, "eval"), namespace)
+        func = eval(_compiled(code, filename, "eval"), namespace)
         return func(**kwargs)
     if mode.kind == "expression":
-        return eval(compile(code, filename, "eval"), namespace)
-    exec(compile(code, filename, "exec"), namespace)
+        return eval(_compiled(code, filename, "eval"), namespace)
+    exec(_compiled(code, filename, "exec"), namespace)
     if "result" not in namespace:
         raise TransformationError(
             "The transformer code is a block (not a single def, lambda or expression), "
