@@ -16,6 +16,8 @@ from typing import Any
 from distributed.protocol import dask_deserialize, dask_serialize
 from seamless import Buffer, Checksum
 
+from seamless_transformer.values import live_buffer
+
 from .payloads import BasePayload, FatPayload
 
 Frames = list[bytes | memoryview]
@@ -45,7 +47,7 @@ def _buffer_from_frames(header: dict[str, Any], frames: Frames) -> Buffer | None
     checksum = header.get("checksum")
     if checksum is None:
         return Buffer(content)
-    return Buffer(content, checksum=Checksum(checksum))
+    return live_buffer(content, Checksum(checksum))
 
 
 @dask_serialize.register(Buffer)

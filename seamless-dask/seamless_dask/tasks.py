@@ -140,7 +140,9 @@ def _fill_dict(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[st
 def _known_buffers(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[Any, Any]:
     """The input buffers at hand (Checksum -> Buffer): those that travelled inside the task
     and those of the input payloads (fat-checksum loaders, upstream fat futures)."""
-    from seamless import Buffer, Checksum
+    from seamless import Checksum
+
+    from seamless_transformer.values import live_buffer
 
     known = {}
     for fat in inputs.values():
@@ -148,7 +150,7 @@ def _known_buffers(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dic
             known[Checksum(fat[0])] = fat[1]
     for hexcs, content in (payload.get("inline_buffers") or {}).items():
         checksum = Checksum(hexcs)
-        known[checksum] = Buffer(content, checksum=checksum)
+        known[checksum] = live_buffer(content, checksum)
     return known
 
 

@@ -29,6 +29,7 @@ from .event_loop import run_async, run_sync, submit
 from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache
 from .transformation_dict import transformation_buffer_bytes
+from .values import live_buffer
 
 #: Errors of configuration: raised to the caller instead of being stored as ``.exception``.
 _CONFIGURATION_ERRORS = (PureDaskModeError, RemoteBackendError, SpawnError)
@@ -178,7 +179,7 @@ class Transformation:
         tf_dict = self.build_dict(dependency_results)
         content = transformation_buffer_bytes(tf_dict)
         tf_checksum = Checksum(hashlib.sha256(content).digest())
-        tf_buffer = Buffer(content, checksum=tf_checksum)
+        tf_buffer = live_buffer(content, tf_checksum)
         self._tf_dict, self._tf_buffer = tf_dict, tf_buffer
         self._tf_checksum = tf_checksum
         get_transformation_cache().register_transformation(tf_checksum, tf_dict)

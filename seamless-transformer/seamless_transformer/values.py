@@ -24,19 +24,26 @@ from .celltypes import DEEP_CELLTYPES, serialization_celltype
 def to_buffer(value: Any, celltype: str) -> Buffer:
     """Serialize ``value`` with ``celltype`` (fresh, no serialization cache); checksum computed."""
     if isinstance(value, Buffer):
-        return _live_buffer(value.content)
+        return live_buffer(value.content)
     if celltype == "bytes" and isinstance(value, bytes):
-        return _live_buffer(value)
+        return live_buffer(value)
     ser = serialization_celltype(celltype)
     if ser == "plain" and celltype == "checksum":
         value = _checksums_to_hex(value)
-    return _live_buffer(serialize_sync(value, ser, use_cache=False))
+    return live_buffer(serialize_sync(value, ser, use_cache=False))
 
 
-def _live_buffer(content: bytes) -> Buffer:
-    """The buffer seamless-core's buffer cache holds for ``content``, else a new one (registered
-    there by its constructor)."""
-    checksum = Checksum(calculate_checksum(content))
+def live_buffer(content: bytes, checksum: Checksum | None = None) -> Buffer:
+    """The buffer seamless-core's buffer cache holds for ``content``, else a new one.
+
+    Use this instead of ``Buffer(content, checksum=...)`` for bytes that arrive from elsewhere
+    (Dask, worker processes, inline task data): seamless-core's weak buffer cache keeps one
+    entry per checksum, and registering a short-lived duplicate would replace the entry of a
+    buffer that is still alive, which then vanishes from the cache with the duplicate.
+    ``checksum``, when given, is trusted (computed otherwise).
+    """
+    if checksum is None:
+        checksum = Checksum(calculate_checksum(content))
     live = get_buffer_cache().get(checksum)
     return live if live is not None else Buffer(content, checksum=checksum)
 

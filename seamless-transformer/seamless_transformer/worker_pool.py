@@ -24,6 +24,7 @@ from seamless import Buffer, Checksum
 
 from .errors import SpawnError, TransformationError
 from .transformation_cache import ExecutionResult
+from .values import live_buffer
 
 
 def _worker_noop() -> int:
@@ -92,10 +93,8 @@ class WorkerPool:
         if kind == "error":
             raise TransformationError(data)
         result_bytes, leaf_list = data
-        buffer = Buffer(result_bytes)
-        leaves = [Buffer(content) for content in leaf_list]
-        for leaf in leaves:
-            leaf.get_checksum()
+        buffer = live_buffer(result_bytes)
+        leaves = [live_buffer(content) for content in leaf_list]
         return ExecutionResult(buffer.get_checksum(), buffer, leaves)
 
     def pids(self) -> list[int]:

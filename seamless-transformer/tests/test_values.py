@@ -40,3 +40,16 @@ def test_many_transformations_on_one_large_input_share_its_buffer():
     big = [max(t.input_buffers(), key=lambda b: len(b.content)) for t in transformations]
     assert len(big[0].content) > 250_000 * 8
     assert all(b is big[0] for b in big)
+
+
+def test_a_duplicate_does_not_push_a_live_buffer_out_of_the_cache():
+    from seamless.caching.buffer_cache import get_buffer_cache
+
+    from seamless_transformer.values import live_buffer
+
+    kept = to_buffer({"kept": list(range(50))}, "plain")
+    duplicate = live_buffer(bytes(kept.content), kept.checksum)
+    assert duplicate is kept
+    del duplicate
+    gc.collect()
+    assert get_buffer_cache().get(kept.checksum) is kept
