@@ -131,10 +131,4 @@ async def upload(buffers: list[Buffer]) -> None:
     remote = _remote()
     if remote is None or not _call_bool(remote[0], "has_write_server"):
         return
-    upload_buffers = getattr(remote[0], "upload_buffers", None)
-    if upload_buffers is not None:  # concurrent, skips buffers this process wrote recently
-        await upload_buffers(buffers)
-        return
-    for buffer in buffers:
-        checksum = await buffer.get_checksum_async()
-        await remote[0].write_buffer(checksum, buffer)
+    await remote[0].upload_buffers(buffers)  # concurrent; skips recent writes of this process
