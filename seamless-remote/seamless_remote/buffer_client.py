@@ -8,6 +8,7 @@ never returned as data.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections import OrderedDict
@@ -37,6 +38,8 @@ class BufferClient(Client):
         super().__init__(url, readonly=readonly)
         # (url, checksum) -> time of a successful write by this process
         self._written: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # (event loop id, checksum) -> the PUT in flight
+        self._uploads: dict[tuple[int, str], asyncio.Future[bool]] = {}
 
     def recently_written(self, checksum: str) -> bool:
         """True if this process wrote ``checksum`` to this server less than
@@ -78,9 +81,22 @@ class BufferClient(Client):
         raise AssertionError("unreachable")
 
     async def write(self, checksum: str, content: bytes) -> bool:
-        """Upload a buffer; True once the server has it."""
+        """Upload a buffer; True once the server has it.
+
+        Concurrent writes of the same checksum (in one event loop) share one PUT, so twenty
+        transformations started at once on one large input send it once.
+        """
         if self.readonly:
             raise ReadOnlyClientError(self.url, operation=f"PUT of buffer {checksum}")
+        key = (id(asyncio.get_running_loop()), checksum)
+        upload = self._uploads.get(key)
+        if upload is None:
+            upload = asyncio.ensure_future(self._put(checksum, content))
+            self._uploads[key] = upload
+            upload.add_done_callback(lambda _: self._uploads.pop(key, None))
+        return await asyncio.shield(upload)
+
+    async def _put(self, checksum: str, content: bytes) -> bool:
         reply = await self._request("PUT", checksum, data=content)
         if reply.status not in (200, 201, 202):
             raise RemoteHTTPError(

@@ -140,3 +140,32 @@ def test_promise_then_delayed_upload(hashserver):
         assert time.monotonic() - started >= 1.0
 
     asyncio.run(main())
+
+
+def test_concurrent_writes_of_one_buffer_share_one_put(hashserver):
+    content = os.urandom(4 * 1024 * 1024)
+    cs = calculate_checksum(content)
+    other = b"another buffer"
+
+    async def main():
+        client = BufferClient(hashserver.url, readonly=False)
+        puts = []
+        request = client._request
+
+        async def counting_request(method, path, **kwargs):
+            if method == "PUT":
+                puts.append(path)
+            return await request(method, path, **kwargs)
+
+        client._request = counting_request
+        results = await asyncio.gather(
+            *(client.write(cs, content) for _ in range(10)),
+            client.write(calculate_checksum(other), other),
+        )
+        assert results == [True] * 11
+        assert sorted(puts) == sorted([cs, calculate_checksum(other)])
+        assert await client.write(cs, content) is True  # a later write is a new PUT
+        assert puts.count(cs) == 2
+        assert await client.get(cs) == content
+
+    asyncio.run(main())

@@ -444,6 +444,11 @@ def main() -> None:
     parser.add_argument(
         "--cores", type=int, default=2, help="Seamless workers (worker threads = 3x)"
     )
+    parser.add_argument(
+        "--workloads",
+        default="independent,chain,numpy,fan",
+        help="comma-separated subset of independent,chain,numpy,fan (default: all)",
+    )
     parser.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every timeout")
     parser.add_argument("--no-cross", action="store_true", help="skip the cache-reuse check")
     parser.add_argument("--recreate-envs", action="store_true", help="delete and rebuild .envs/")
@@ -468,7 +473,11 @@ def main() -> None:
             unavailable[stack] = candidates[0][1]
         else:
             pythons[stack] = python
-    workloads = plan(quick=options.quick)
+    kinds = {k.strip() for k in options.workloads.split(",") if k.strip()}
+    unknown = kinds - {w.kind for w in plan(quick=False)}
+    if unknown:
+        parser.error(f"--workloads: unknown {', '.join(sorted(unknown))}")
+    workloads = [w for w in plan(quick=options.quick) if w.kind in kinds]
     scratch = Path(tempfile.mkdtemp(prefix="seamless-bench-"))
     print(f"scratch folder (servers, logs): {scratch}", flush=True)
     records = run_sessions(
@@ -478,7 +487,7 @@ def main() -> None:
     for stack, reason in unavailable.items():
         records.append({"stack": stack, "workload": "*", "status": "unavailable", "error": reason})
     cross: list[dict[str, Any]] = []
-    if not options.no_cross and {"ours", "seamless1"} <= set(pythons):
+    if not options.no_cross and {"ours", "seamless1"} <= set(pythons) and "independent" in kinds:
         cross = run_cross(
             workloads[0], pythons, cores=options.cores, scratch=scratch,
             timeout_scale=options.timeout_scale,
