@@ -60,12 +60,13 @@ class SeamlessWorkerPlugin(WorkerPlugin):
         from .permissions import PermissionManager, get_permission_registry
 
         nthreads = worker.state.nthreads
-        if nthreads < self.seamless_workers:
-            raise WorkerSetupError(nthreads=nthreads, seamless_workers=self.seamless_workers)
+        seamless_workers = self.workers_of(worker)
+        if nthreads < seamless_workers:
+            raise WorkerSetupError(nthreads=nthreads, seamless_workers=seamless_workers)
         os.environ.setdefault("SEAMLESS_DASK_SCHEDULER", worker.scheduler.address)
-        os.environ.setdefault("SEAMLESS_DASK_WORKERS", str(self.seamless_workers))
+        os.environ.setdefault("SEAMLESS_DASK_WORKERS", str(seamless_workers))
         if "S" not in worker.state.total_resources:
-            await worker.set_resources(S=float(self.seamless_workers))
+            await worker.set_resources(S=float(seamless_workers))
         if self.remote_clients:
             _configure_remote_clients(self.remote_clients)
         registry = get_permission_registry()
@@ -79,8 +80,15 @@ class SeamlessWorkerPlugin(WorkerPlugin):
                 return worker.state.executing_count / max(1, worker.state.nthreads)
 
             registry.manager = PermissionManager(
-                workers=self.seamless_workers, load_provider=load, resource_updater=push
+                workers=seamless_workers, load_provider=load, resource_updater=push
             )
+
+    def workers_of(self, worker: Any) -> int:
+        """The Seamless worker count of ``worker``: its own ``S`` resource when the cluster
+        gave it one (seamless-dask-wrapper does, from the queue's cores and processes), else
+        the count this plugin was created with."""
+        static = worker.state.total_resources.get("S")
+        return max(1, int(static)) if static else self.seamless_workers
 
     def teardown(self, worker: Any) -> None:
         """Forget the permission manager of this process."""

@@ -7,7 +7,10 @@ and environment exports for the workers.
 
 Seamless mode (default): one Dask worker process per job; N = ``cores`` Seamless workers, each
 running up to T (transformation throttle, default 3) transformations, so ``N x T`` threads and an
-``S`` resource of N. Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no
+``S`` resource of N. With ``processes: P`` the job's cores are shared out: each of the P worker
+processes gets N = cores // P Seamless workers (and ``N x T`` threads unless ``worker_threads`` is
+given). Transformations run in worker threads, so pure-Python code that holds the GIL uses one
+core per worker process: ``processes: <cores>`` gives it every core. Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no
 thread or process override unless ``worker_threads`` / ``processes`` are given.
 """
 
@@ -295,9 +298,10 @@ def build_wrapper_configuration(
     resources.update({str(k): float(v) for k, v in raw_resources.items()})
     if not pure:
         throttle = throttle_param or DEFAULT_TRANSFORMATION_THROTTLE
-        seamless_workers = 1 if exclusive else cores
         if processes is None:
             processes = 1
+        # the job's cores are shared out over its worker processes
+        seamless_workers = 1 if exclusive else max(1, cores // processes)
         if worker_threads is None:
             worker_threads = seamless_workers * throttle
         resources["S"] = float(seamless_workers)

@@ -29,9 +29,19 @@ def test_seamless_defaults() -> None:
 
 def test_seamless_explicit_threads_and_processes() -> None:
     cfg = build({**BASE, "cores": 4, "worker_threads": 5, "processes": 2, "maximum_jobs": 2})
-    assert (cfg.processes, cfg.worker_threads, cfg.seamless_workers) == (2, 5, 4)
+    assert (cfg.processes, cfg.worker_threads, cfg.seamless_workers) == (2, 5, 2)
+    assert cfg.worker_resources == {"S": 2.0}  # per worker process: 4 cores over 2 processes
     assert cfg.n_local_workers == 4
     assert cfg.lifetime == f"{3600 - 240 - 60}s"
+
+
+def test_seamless_processes_share_out_the_cores() -> None:
+    cfg = build({**BASE, "cores": 4, "processes": 4})
+    assert (cfg.processes, cfg.worker_threads, cfg.seamless_workers) == (4, 3, 1)
+    kwargs = cfg.local_cluster_kwargs(scheduler_port=1, dashboard_port=2)
+    assert (kwargs["n_workers"], kwargs["threads_per_worker"]) == (4, 3)
+    assert kwargs["resources"] == {"S": 1.0}
+    assert build({**BASE, "cores": 2, "processes": 3}).seamless_workers == 1
 
 
 def test_pure_dask_no_throttle_no_override() -> None:
