@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dask.utils import parse_bytes
+
 from .errors import WrapperConfigError
 
 CLUSTER_SYSTEMS = {
@@ -80,6 +82,12 @@ class WrapperConfig:
         """Worker processes of a LocalCluster: one per job slot times processes per job."""
         return self.maximum_jobs * (self.processes or 1)
 
+    @property
+    def memory_per_worker(self) -> int:
+        """Bytes per LocalCluster worker process: the job's ``memory`` over its processes
+        (dask-jobqueue does this split itself)."""
+        return parse_bytes(self.memory) // (self.processes or 1)
+
     def local_cluster_kwargs(self, *, scheduler_port: int, dashboard_port: int) -> dict[str, Any]:
         """Keyword arguments for ``distributed.LocalCluster``."""
         kwargs: dict[str, Any] = {
@@ -89,7 +97,7 @@ class WrapperConfig:
             "scheduler_port": scheduler_port,
             "dashboard_address": f"{self.host}:{dashboard_port}",
             "local_directory": self.tmpdir,
-            "memory_limit": self.memory,
+            "memory_limit": self.memory_per_worker,
         }
         if self.worker_threads is not None:
             kwargs["threads_per_worker"] = self.worker_threads
@@ -231,6 +239,12 @@ def build_wrapper_configuration(
     memory = params.get("memory")
     if not memory:
         raise WrapperConfigError(key="memory", value=memory, problem="is required", path=path)
+    try:
+        parse_bytes(str(memory))
+    except (TypeError, ValueError):
+        raise WrapperConfigError(
+            key="memory", value=memory, problem="is not a size such as 8GiB or 2000MB", path=path
+        ) from None
     cores = _positive_int(params, "cores", path=path)
     job_cores = _positive_int(params, "job_cores", path=path)
     processes = _positive_int(params, "processes", path=path)

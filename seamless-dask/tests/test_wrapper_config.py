@@ -22,6 +22,7 @@ def test_seamless_defaults() -> None:
     assert cfg.dask_config["distributed.worker.daemon"] is False
     kwargs = cfg.local_cluster_kwargs(scheduler_port=40001, dashboard_port=40002)
     assert kwargs["threads_per_worker"] == 6 and kwargs["n_workers"] == 1
+    assert kwargs["memory_limit"] == 2 * 2**30
     assert kwargs["resources"] == {"S": 2.0}
     assert kwargs["host"] == "127.0.0.1" and kwargs["dashboard_address"] == "127.0.0.1:40002"
     assert cfg.lifetime is None  # maximum_jobs == 1
@@ -40,6 +41,7 @@ def test_seamless_processes_share_out_the_cores() -> None:
     assert (cfg.processes, cfg.worker_threads, cfg.seamless_workers) == (4, 3, 1)
     kwargs = cfg.local_cluster_kwargs(scheduler_port=1, dashboard_port=2)
     assert (kwargs["n_workers"], kwargs["threads_per_worker"]) == (4, 3)
+    assert kwargs["memory_limit"] == 2 * 2**30 // 4  # the job's 2GiB over its 4 processes
     assert kwargs["resources"] == {"S": 1.0}
     assert build({**BASE, "cores": 2, "processes": 3}).seamless_workers == 1
 
@@ -73,6 +75,7 @@ def test_exclusive() -> None:
     ("params", "key"),
     [
         ({"walltime": "01:00:00", "cores": 1}, "memory"),
+        ({**BASE, "memory": "lots", "cores": 1}, "memory"),
         ({"memory": "1GiB", "walltime": "01:00:00"}, "cores"),
         ({"memory": "1GiB", "cores": 1}, "walltime"),
         ({**BASE, "cores": 0}, "cores"),
