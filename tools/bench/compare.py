@@ -433,7 +433,7 @@ def main() -> None:
     parser.add_argument(
         "--repeats",
         type=int,
-        help="repeats per workload (default 2: about 11 min; 3: about 16 min)",
+        help="repeats per workload (default 2: about 6 min; 3: about 9 min)",
     )
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat: a smoke run")
     parser.add_argument(
