@@ -10,8 +10,10 @@ running up to T (transformation throttle, default 3) transformations, so ``N x T
 ``S`` resource of N. With ``processes: P`` the job's cores are shared out: each of the P worker
 processes gets N = cores // P Seamless workers (and ``N x T`` threads unless ``worker_threads`` is
 given). Transformations run in worker threads, so pure-Python code that holds the GIL uses one
-core per worker process: ``processes: <cores>`` gives it every core. Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no
-thread or process override unless ``worker_threads`` / ``processes`` are given.
+core per worker process: ``processes: <cores>`` gives it every core.
+
+Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no thread or process
+override unless ``worker_threads`` / ``processes`` are given.
 """
 
 from __future__ import annotations

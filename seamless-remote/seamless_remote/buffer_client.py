@@ -36,27 +36,25 @@ class BufferClient(Client):
 
     def __init__(self, url: str, *, readonly: bool = True) -> None:
         super().__init__(url, readonly=readonly)
-        # (url, checksum) -> time of a successful write by this process
-        self._written: OrderedDict[tuple[str, str], float] = OrderedDict()
+        # checksum -> time of a successful write by this process
+        self._written: OrderedDict[str, float] = OrderedDict()
         # (event loop id, checksum) -> the PUT in flight
         self._uploads: dict[tuple[int, str], asyncio.Future[bool]] = {}
 
     def recently_written(self, checksum: str) -> bool:
         """True if this process wrote ``checksum`` to this server less than
         ``WRITTEN_MEMO_TTL`` seconds ago (so an upload may be skipped)."""
-        key = (self.url, checksum)
-        written = self._written.get(key)
+        written = self._written.get(checksum)
         if written is None:
             return False
         if time.monotonic() - written > WRITTEN_MEMO_TTL:
-            self._written.pop(key, None)
+            self._written.pop(checksum, None)
             return False
         return True
 
     def _remember_written(self, checksum: str) -> None:
-        key = (self.url, checksum)
-        self._written[key] = time.monotonic()
-        self._written.move_to_end(key)
+        self._written[checksum] = time.monotonic()
+        self._written.move_to_end(checksum)
         while len(self._written) > WRITTEN_MEMO_SIZE:
             self._written.popitem(last=False)
 

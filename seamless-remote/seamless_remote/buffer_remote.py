@@ -227,10 +227,10 @@ async def upload_buffers(buffers: Sequence[Buffer]) -> bool:
         if cs in seen:
             continue
         seen.add(cs)
-        for client in clients:
-            recently = getattr(client, "recently_written", None)
-            if recently is not None and recently(cs):
-                continue
-            jobs.append(client.write(cs, buffer.content))
+        jobs += [
+            client.write(cs, buffer.content)
+            for client in clients
+            if not client.recently_written(cs)
+        ]
     results = await asyncio.gather(*jobs)
     return all(results)
