@@ -8,6 +8,7 @@ the cluster and the field.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -215,12 +216,40 @@ def _parse_service(data: Any, table: dict[str, schema.Key], cls: type, *, where:
     values = _typed(data, table, where=where)
     if values.get("network_interface") is None:
         values["network_interface"] = table["network_interface"].default
-    if (values.get("port_start") is None) != (values.get("port_end") is None):
+    start, end = values.get("port_start"), values.get("port_end")
+    if (start is None) != (end is None):
         raise ClusterDefinitionError(
             "port_start and port_end must be given together",
             path=where,
         )
+    if start is not None:
+        for name, port in (("port_start", start), ("port_end", end)):
+            if not 1 <= port <= 65535:
+                raise ClusterDefinitionError(
+                    "a port must be between 1 and 65535", path=where, key=name, value=port
+                )
+        if start > end:
+            raise ClusterDefinitionError(
+                f"port_start ({start}) is greater than port_end ({end}), so the range is empty",
+                path=where,
+                hint="Swap the two values",
+            )
     return cls(**values)
+
+
+# A size as dask.utils.parse_bytes reads it: a number, then an optional unit (kB, MiB, G, ...).
+_MEMORY = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*([kmgtp]i?)?b?", re.IGNORECASE)
+
+
+def _check_memory(value: str, *, where: str) -> None:
+    if not _MEMORY.fullmatch(value.strip()):
+        raise ClusterDefinitionError(
+            "memory is not a size",
+            path=where,
+            key="memory",
+            value=value,
+            hint="Write a number with a unit, such as 8GB, 8GiB or 2000MB",
+        )
 
 
 _SERVICES = {
@@ -276,6 +305,7 @@ def _parse_queues(data: Any, *, cluster_type: str | None, where: str) -> dict[st
         # Without TEMPLATE, omitted optional fields keep their declared defaults (tmpdir, ...);
         # with TEMPLATE they come from the template; an explicit null clears a field.
         raw_by_name[name] = {k: v for k, v in values.items()}
+        _check_memory(values["memory"], where=qwhere)
         if values["exclusive"]:
             if values["job_cores"] is not None:
                 raise ClusterDefinitionError(
@@ -317,7 +347,15 @@ def _parse_cluster(name: str, data: Any, *, where: str) -> Cluster:
         where=where,
     )
     queues = _parse_queues(data.get("queues"), cluster_type=ctype, where=f"{where}.queues")
-    # default_queue is checked where it is used (the Dask builders), as in Seamless 1.x.
+    default_queue = values.get("default_queue")
+    if default_queue is not None and default_queue not in queues:
+        raise ClusterDefinitionError(
+            "default_queue names no queue of this cluster",
+            path=where,
+            key="default_queue",
+            value=default_queue,
+            hint=f"Queues of this cluster: {', '.join(queues) or '(none)'}",
+        )
     return Cluster(
         name=name,
         frontends=[

@@ -13,14 +13,13 @@ import glob
 import os
 from typing import Any
 
-import yaml
-
 from . import select, session
 from .cluster import ClusterSet, get_cluster_registry, parse_clusters
 from .commands import Entry, apply_entry, expand_entries, inherits_from_parent
 from .errors import ClusterDefinitionError, ConfigFileError
 from .seamless_cache import SEAMLESS_CACHE_CLUSTER, cache_cluster_definition, get_seamless_cache
 from .tools import get_tool_registry
+from .yaml_files import read_yaml_file
 
 __all__ = [
     "COMMAND_FILES",
@@ -40,14 +39,6 @@ def load_tools() -> dict[str, dict[str, Any]]:
     return get_tool_registry().get()
 
 
-def _read_yaml(path: str, *, error: type[ClusterDefinitionError] | type[ConfigFileError]) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        raise error(f"not valid YAML: {exc}", path=path) from exc
-
-
 def read_cluster_files(home: str | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """Merged cluster definitions of ``$HOME/.seamless`` and, per cluster, the file defining it."""
     home = home if home is not None else os.environ.get("HOME", os.path.expanduser("~"))
@@ -57,9 +48,9 @@ def read_cluster_files(home: str | None = None) -> tuple[dict[str, Any], dict[st
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for path in paths:
-        if not os.path.isfile(path):
+        if not os.path.lexists(path):
             continue
-        data = _read_yaml(path, error=ClusterDefinitionError)
+        data = read_yaml_file(path, error=ClusterDefinitionError)
         if data is None:  # an empty file is an empty mapping
             continue
         if not isinstance(data, dict):
@@ -73,19 +64,25 @@ def read_cluster_files(home: str | None = None) -> tuple[dict[str, Any], dict[st
     return merged, origins
 
 
-def _directory_chain(workdir: str) -> list[str]:
-    """Directories whose command files are read, root-most first."""
+def _read_command_files(directory: str) -> list[tuple[str, Any]]:
+    """The parsed command files of one directory, in reading order (each file parsed once)."""
+    result = []
+    for name in COMMAND_FILES:
+        path = os.path.join(directory, name)
+        if os.path.lexists(path):  # a directory or broken link of that name is an error
+            items = read_yaml_file(path, error=ConfigFileError)
+            result.append((path, [] if items is None else items))
+    return result
+
+
+def _directory_chain(workdir: str) -> list[list[tuple[str, Any]]]:
+    """The parsed command files of each directory that is read, root-most directory first."""
     chain = []
     directory = os.path.abspath(workdir)
     while True:
-        chain.append(directory)
-        inherit = False
-        for name in COMMAND_FILES:
-            path = os.path.join(directory, name)
-            if os.path.isfile(path) and inherits_from_parent(
-                path, _read_yaml(path, error=ConfigFileError)
-            ):
-                inherit = True
+        files = _read_command_files(directory)
+        chain.append(files)
+        inherit = any(inherits_from_parent(path, items) for path, items in files)
         parent = os.path.dirname(directory)
         if not inherit or parent == directory:
             break
@@ -96,14 +93,8 @@ def _directory_chain(workdir: str) -> list[str]:
 def collect_entries(workdir: str, *, stage: str | None) -> list[Entry]:
     """All commands that apply to ``workdir`` and ``stage``, in execution order."""
     entries: list[Entry] = []
-    for directory in _directory_chain(workdir):
-        for name in COMMAND_FILES:
-            path = os.path.join(directory, name)
-            if not os.path.isfile(path):
-                continue
-            items = _read_yaml(path, error=ConfigFileError)
-            if items is None:
-                items = []
+    for files in _directory_chain(workdir):
+        for path, items in files:
             entries.extend(expand_entries(path, items, stage=stage))
     return entries
 

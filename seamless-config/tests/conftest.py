@@ -114,8 +114,10 @@ def demo_cluster(
         frontend["daskserver"] = {"network_interface": "lo", "port_start": 3100, "port_end": 3110}
     cluster: dict[str, Any] = {"type": type, "workers": 1, "frontends": [frontend]}
     if daskserver:
-        cluster["default_queue"] = "default"
         cluster["queues"] = queues if queues is not None else {"default": dict(QUEUE)}
+        names = list(cluster["queues"])
+        if names:
+            cluster["default_queue"] = "default" if "default" in names else names[0]
     cluster.update(extra)
     return cluster
 

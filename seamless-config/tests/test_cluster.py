@@ -186,3 +186,45 @@ def test_cores_rules(write_clusters) -> None:
         ClusterDefinitionError, match="exclusive queue on a local cluster needs cores"
     ):
         load_config_files()
+
+
+def test_port_start_after_port_end(write_clusters) -> None:
+    definition = demo_cluster(storage=True)
+    definition["frontends"][0]["database"].update(port_start=10110, port_end=10100)
+    path = write_clusters({"demo": definition})
+    with pytest.raises(ClusterDefinitionError, match="port_start .10110. is greater") as info:
+        load_config_files()
+    assert f"{path}: cluster 'demo'.frontends[0].database" in str(info.value)
+
+
+def test_port_out_of_range(write_clusters) -> None:
+    definition = demo_cluster(jobserver=True)
+    definition["frontends"][0]["jobserver"].update(port_start=60000, port_end=70000)
+    write_clusters({"demo": definition})
+    with pytest.raises(ClusterDefinitionError, match="port_end: a port must be between"):
+        load_config_files()
+
+
+def test_default_queue_must_name_a_queue(write_clusters) -> None:
+    path = write_clusters({"demo": demo_cluster(daskserver=True, default_queue="gpu")})
+    with pytest.raises(ClusterDefinitionError, match="default_queue names no queue") as info:
+        load_config_files()
+    message = str(info.value)
+    assert f"{path}: cluster 'demo'" in message and "'gpu'" in message and "default" in message
+
+
+@pytest.mark.parametrize("memory", ["lots", "8 gigs", "GB", ""])
+def test_memory_must_be_a_size(write_clusters, memory: str) -> None:
+    queues = {"default": {**QUEUE, "memory": memory}}
+    path = write_clusters({"demo": demo_cluster(daskserver=True, queues=queues)})
+    with pytest.raises(ClusterDefinitionError, match="memory is not a size") as info:
+        load_config_files()
+    assert f"{path}: cluster 'demo'.queues.default: memory" in str(info.value)
+
+
+@pytest.mark.parametrize("memory", ["8GB", "8 GiB", "2000MB", "1.5T", "12g", "1e9"])
+def test_memory_sizes_accepted(write_clusters, memory: str) -> None:
+    queues = {"default": {**QUEUE, "memory": memory}}
+    write_clusters({"demo": demo_cluster(daskserver=True, queues=queues)})
+    load_config_files()
+    assert cluster.get_cluster("demo").queues["default"].memory == memory

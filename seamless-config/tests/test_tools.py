@@ -9,7 +9,7 @@ from remote_http_launcher import Configuration
 from seamless_config import select, tools
 from seamless_config.cluster import define_clusters
 from seamless_config.config_files import load_tools
-from seamless_config.errors import ConfigurationError
+from seamless_config.errors import ClusterDefinitionError, ConfigurationError
 
 
 def key_of(conf: dict) -> str:
@@ -271,9 +271,10 @@ def test_frontend_name(storage_cluster) -> None:
 
 
 def test_queue_errors(storage_cluster) -> None:
-    define_clusters({"demo": demo_cluster(daskserver=True, queues={})})
-    with pytest.raises(ConfigurationError, match="no queue 'default'"):
-        tools.configure_daskserver()
+    definition = demo_cluster(daskserver=True, queues={})
+    definition["default_queue"] = "default"
+    with pytest.raises(ClusterDefinitionError, match="default_queue names no queue"):
+        define_clusters({"demo": definition})
     definition = demo_cluster(daskserver=True)
     del definition["default_queue"]
     define_clusters({"demo": definition})
