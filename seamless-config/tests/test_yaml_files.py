@@ -8,7 +8,7 @@ import pytest
 import yaml
 from conftest import demo_cluster
 
-from seamless_config import config_files, select, yaml_files
+from seamless_config import config_files, select
 from seamless_config.config_files import load_config_files
 from seamless_config.errors import ClusterDefinitionError, ConfigFileError
 
@@ -95,6 +95,8 @@ def test_each_file_is_parsed_once(
     (tmp_path / "seamless.yaml").write_text("- project: parent\n")
     write_config(["inherit_from_parent", {"execution": "process"}])
     write_config([{"persistent": False}], profile=True)
+    from seamless_config import yaml_files
+
     reads: list[str] = []
     original = yaml_files.read_yaml_file
 
@@ -110,11 +112,15 @@ def test_each_file_is_parsed_once(
 
 
 def test_c_loader_is_used_when_available() -> None:
+    from seamless_config import yaml_files
+
     if yaml.__with_libyaml__:
         assert issubclass(yaml_files.StrictLoader, yaml.CSafeLoader)
     assert yaml_files.LIBYAML == bool(yaml.__with_libyaml__)
 
 
 def test_strict_loader_reads_what_safe_load_reads() -> None:
+    from seamless_config import yaml_files
+
     text = "- a: [1, 2.5, true, null]\n- b: {x: '01', y: 2026-01-01}\n- c\n"
     assert yaml.load(text, Loader=yaml_files.StrictLoader) == yaml.safe_load(text)
