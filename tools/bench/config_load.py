@@ -23,8 +23,12 @@ def write_big_config(directory: str, blocks: int = 12500) -> str:
     lines.append("- clusters:")
     for c in range(50):
         lines += [f"    c{c}:", "      type: local", "      frontends:"]
-        lines.append(f"        - hashserver: {{bufferdir: /tmp/b{c}, port_start: 1000, port_end: 2000}}")
-        lines.append(f"          database: {{database_dir: /tmp/d{c}, port_start: 1000, port_end: 2000}}")
+        lines.append(
+            f"        - hashserver: {{bufferdir: /tmp/b{c}, port_start: 1000, port_end: 2000}}"
+        )
+        lines.append(
+            f"          database: {{database_dir: /tmp/d{c}, port_start: 1000, port_end: 2000}}"
+        )
         lines.append("      queues:")
         for q in range(blocks // 50):
             lines.append(
