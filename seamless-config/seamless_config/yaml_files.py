@@ -93,8 +93,7 @@ def read_yaml_file(path: str, *, error: type[ConfigurationError]) -> Any:
 
 def _locate(text: str, line: int) -> str:
     """Which top-level entry of a document holds ``line`` (1-based): 'entry N' or 'entry KEY'."""
-    loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    root = yaml.compose(text, Loader=loader)
+    root = yaml.compose(text, Loader=_BaseLoader)
     found = None
     if isinstance(root, yaml.SequenceNode):
         for i, item in enumerate(root.value, start=1):
