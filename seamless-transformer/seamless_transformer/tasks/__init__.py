@@ -22,10 +22,10 @@ from .invocation import Invocation, PlannedTask, invoke
 from .types import Stream, TaskType, TypeRegistry
 
 __all__ = [
-    "NO_DEFAULT",
     "Invocation",
     "InvocationError",
     "InvocationProblem",
+    "NO_DEFAULT",
     "Option",
     "PlannedTask",
     "Stream",

@@ -71,9 +71,10 @@ class Option:
         return self.default is NO_DEFAULT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TaskDef:
-    """One task definition (immutable; change an env with its methods, not the TaskDef)."""
+    """One task definition (immutable; change an env with its methods, not the TaskDef).
+    Compared and hashed by identity."""
 
     name: str
     func: FunctionType
