@@ -2,18 +2,22 @@
 
 Reads ask the read databases in order and return the first answer; writes go to every write
 database. seamless-core calls `get_rev_transformations`; seamless-config calls `activate`,
-`inspect_extern_clients` and `inspect_launched_clients`.
+`inspect_extern_clients` and `inspect_launched_clients`. Executors (the jobserver,
+seamless-dask's base task) call `write_minimal_record` after every remote execution.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
+import aiohttp
 from seamless import Checksum
 
 from .database_client import DatabaseClient
+from .errors import RemoteHTTPError
 from .execution_record import minimal_execution_record
 from .launched import launch_service, relaunch
 from .registry import LaunchedService, get_remote_registry
@@ -34,7 +38,13 @@ __all__ = [
     "set_execution_record",
     "set_transformation_result",
     "undo_transformation_result",
+    "write_minimal_record",
 ]
+
+logger = logging.getLogger(__name__)
+
+#: record-write failures of transport/storage kind: logged, never raised (as Seamless 1.x)
+_BEST_EFFORT_ERRORS = (OSError, asyncio.TimeoutError, aiohttp.ClientError, RemoteHTTPError)
 
 #: Set to True to make activate() a no-op (used by seamless-config's tests and seamless-resolve).
 DISABLED = False
@@ -203,3 +213,44 @@ async def undo_transformation_result(
     tf, result = Checksum(tf_checksum).hex(), Checksum(result_checksum).hex()
     undone = await _each_writer(lambda client: client.undo_transformation_result(tf, result))
     return any(undone)
+
+
+async def write_minimal_record(
+    tf_checksum: Checksum | str,
+    result_checksum: Checksum | str,
+    *,
+    remote_target: str | None,
+    execution_mode: str = "remote",
+    wall_time_seconds: float | None = None,
+    cpu_time_user_seconds: float | None = None,
+    cpu_time_system_seconds: float | None = None,
+    memory_peak_bytes: int | None = None,
+    gpu_memory_peak_bytes: int | None = None,
+) -> bool:
+    """Store a minimal execution record in every write database, best-effort; True if stored.
+
+    Without a write database nothing happens. A failure of transport or storage kind is
+    logged and gives False; so does a different record already stored for this result.
+    """
+    if not has_write_server():
+        return False
+    record = minimal_execution_record(
+        tf_checksum,
+        result_checksum,
+        remote_target=remote_target,
+        execution_mode=execution_mode,
+        wall_time_seconds=wall_time_seconds,
+        cpu_time_user_seconds=cpu_time_user_seconds,
+        cpu_time_system_seconds=cpu_time_system_seconds,
+        memory_peak_bytes=memory_peak_bytes,
+        gpu_memory_peak_bytes=gpu_memory_peak_bytes,
+    )
+    try:
+        return await set_execution_record(tf_checksum, result_checksum, record)
+    except _BEST_EFFORT_ERRORS as exc:
+        logger.warning(
+            "best-effort minimal execution-record write failed for %s: %s",
+            Checksum(tf_checksum).hex(),
+            exc,
+        )
+        return False

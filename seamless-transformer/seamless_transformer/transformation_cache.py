@@ -30,11 +30,13 @@ DEFAULT_MAX_BUFFER_BYTES = 512 * 1024**2
 @dataclass
 class ExecutionResult:
     """What an execution produced: the result checksum, its buffer (None when the work ran
-    elsewhere and stored it there), and leaf buffers of deep results (written before it)."""
+    elsewhere and stored it there), leaf buffers of deep results (written before it), and
+    the measured ``record_runtime`` (see :mod:`.runtime`) when the executor measured it."""
 
     checksum: Checksum
     buffer: Buffer | None = None
     leaf_buffers: list[Buffer] = field(default_factory=list)
+    runtime: dict[str, Any] | None = None
 
 
 ExecuteFunc = Callable[[], Awaitable[ExecutionResult]]

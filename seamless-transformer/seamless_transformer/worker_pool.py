@@ -34,9 +34,11 @@ def _worker_noop() -> int:
 def _worker_execute(
     tf_dict: dict[str, Any], pin_bytes: dict[str, bytes], leaf_bytes: dict[str, bytes]
 ) -> tuple[str, Any]:
-    """Runs in a worker process: execute and return ("ok", (result, leaves)) or ("error", text)."""
+    """Runs in a worker process: ("ok", (result, leaves, runtime)) or ("error", text)."""
     from .execute import execute_dict
+    from .runtime import RuntimeMeter
 
+    meter = RuntimeMeter()
     try:
         pin_buffers = {pin: Buffer(content) for pin, content in pin_bytes.items()}
         leaves = {Checksum(cs): Buffer(content) for cs, content in leaf_bytes.items()}
@@ -46,7 +48,8 @@ def _worker_execute(
     except Exception as exc:  # pragma: no cover - defensive: never let a job kill the worker
         return "error", f"{type(exc).__name__}: {exc}"
     assert outcome.buffer is not None
-    return "ok", (outcome.buffer.content, [leaf.content for leaf in outcome.leaf_buffers])
+    leaves_out = [leaf.content for leaf in outcome.leaf_buffers]
+    return "ok", (outcome.buffer.content, leaves_out, meter.stop())
 
 
 class WorkerPool:
@@ -92,10 +95,10 @@ class WorkerPool:
                     self._executor = self._new_executor()
         if kind == "error":
             raise TransformationError(data)
-        result_bytes, leaf_list = data
+        result_bytes, leaf_list, runtime = data
         buffer = live_buffer(result_bytes)
         leaves = [live_buffer(content) for content in leaf_list]
-        return ExecutionResult(buffer.get_checksum(), buffer, leaves)
+        return ExecutionResult(buffer.get_checksum(), buffer, leaves, runtime)
 
     def pids(self) -> list[int]:
         """The process ids of the live workers."""

@@ -1,8 +1,8 @@
 # generated from common/testing/servers.py by tools/sync.py; do not edit (run: python tools/sync.py)
-"""Real hashserver and seamless-database processes for tests, on loopback and free ports.
+"""Real hashserver, seamless-database and jobserver processes for tests, on loopback and free ports.
 
-Plain context managers (:func:`run_hashserver`, :func:`run_database`) start the real server
-binaries, wait until ``/healthcheck`` answers, and stop them (SIGTERM, then kill) on exit.
+Plain context managers (:func:`run_hashserver`, :func:`run_database`, :func:`run_jobserver`)
+start the real server binaries, wait until ``/healthcheck`` answers, and stop them (SIGTERM, then kill) on exit.
 Pytest fixtures built on them: ``hashserver`` / ``database`` / ``remote_clients`` (one per
 test) and ``hashserver_session`` / ``database_session`` / ``remote_clients_session`` (one per
 session). ``remote_clients`` is the remote-clients dict that Seamless clients and workers take.
@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 __all__ = [
+    "JobserverHandle",
     "ServerHandle",
     "ServerStartError",
     "database",
@@ -48,6 +49,7 @@ __all__ = [
     "remote_clients_session",
     "run_database",
     "run_hashserver",
+    "run_jobserver",
     "stop_launched_services",
     "wait_for_exit",
 ]
@@ -339,6 +341,79 @@ def run_database(
         log_path=None if log_path is None else Path(log_path),
         startup_timeout=startup_timeout,
     ) as handle:
+        yield handle
+
+
+@dataclasses.dataclass
+class JobserverHandle(ServerHandle):
+    """A running ``seamless-jobserver``; ``path`` is its status file, whose ``parameters``
+    (the remote-clients dict) are written before every start."""
+
+    parameters: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def argv(self) -> list[str]:
+        """The full command line."""
+        return [
+            find_server_binary(self.name),
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--status-file",
+            str(self.path),
+            *self.args,
+        ]
+
+    def start(self) -> None:
+        """Write the status file as remote-http-launcher does, then start and wait."""
+        self.path.write_text(
+            json.dumps({"status": "starting", "parameters": self.parameters}), encoding="utf-8"
+        )
+        super().start()
+
+
+@contextlib.contextmanager
+def run_jobserver(
+    remote_clients: dict[str, Any] | None = None,
+    *,
+    workers: int = 1,
+    host: str = LOOPBACK,
+    port: int | None = None,
+    log_path: str | os.PathLike[str] | None = None,
+    startup_timeout: float = 90.0,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    extra_args: Sequence[str] = (),
+) -> Iterator[JobserverHandle]:
+    """Run ``seamless-jobserver --workers N --status-file F`` for the ``with`` block.
+
+    ``remote_clients`` (see :func:`remote_clients_dict`) become the status file's parameters.
+    """
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="jobserver-")))
+        args = ["--workers", str(workers)]
+        if idle_timeout is not None:
+            args += ["--timeout", f"{idle_timeout:g}"]
+        handle = JobserverHandle(
+            name="seamless-jobserver",
+            path=workdir / "status.json",
+            port=port or free_port(host),
+            host=host,
+            log_path=Path(log_path) if log_path is not None else workdir / "jobserver.log",
+            args=(*args, *extra_args),
+            startup_timeout=startup_timeout,
+            parameters=dict(remote_clients or {}),
+        )
+        stack.callback(handle.stop)
+        attempts = 1 if port else _START_ATTEMPTS
+        for attempt in range(attempts):
+            try:
+                handle.start()
+                break
+            except ServerStartError:
+                if attempt == attempts - 1:
+                    raise
+                handle.port = free_port(host)
         yield handle
 
 

@@ -1,0 +1,154 @@
+"""Running one job: cache lookups, execution in the worker pool, storage, execution record.
+
+Order for a transformation checksum (on seamless_transformer's event loop, through its
+transformation cache): the in-memory cache, the database, an identical job in flight, then
+execution: the inputs are resolved from the hashserver, the code runs in a spawned worker
+process (seamless_transformer's worker pool), the result buffer is written to the hashserver
+and then the result to the database; last, a minimal execution record (best-effort).
+An answer for a non-scratch job is only given once its result buffer is retrievable: a
+database hit whose buffer is gone is recomputed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from seamless import Checksum
+from seamless.checksum.calculate_checksum import TRIVIAL_CHECKSUMS
+from seamless_remote import buffer_remote, database_remote
+from seamless_transformer import persistence
+from seamless_transformer.errors import TransformationError
+from seamless_transformer.event_loop import run_async
+from seamless_transformer.execute import resolve_inputs
+from seamless_transformer.runtime import record_fields
+from seamless_transformer.transformation_cache import ExecutionResult, get_transformation_cache
+from seamless_transformer.transformation_dict import is_dunder
+from seamless_transformer.worker_pool import WorkerPool
+
+from .payload import RunRequest
+
+__all__ = ["JobResult", "JobRunner", "REMOTE_TARGET"]
+
+logger = logging.getLogger(__name__)
+
+#: ``remote_target`` of the execution records this server writes
+REMOTE_TARGET = "jobserver"
+#: the transformation cache's in-flight latch for jobserver work
+_LATCH = "jobserver"
+
+
+@dataclasses.dataclass
+class JobResult:
+    """The answer of a finished job."""
+
+    result_checksum: Checksum
+    record_runtime: dict[str, Any]
+    #: the result buffer was written to the hashserver by this job
+    stored: bool
+
+
+def _execution_dict(request: RunRequest) -> dict[str, Any]:
+    """The dict the worker runs: the transformation dict plus the envelope's dunders."""
+    tf_dict = dict(request.transformation_dict)
+    for key, value in request.tf_dunder.items():
+        if is_dunder(key):
+            tf_dict.setdefault(key, value)
+    return tf_dict
+
+
+class JobRunner:
+    """Runs jobs in ``pool`` and stores their results through seamless_remote."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+
+    async def run(self, request: RunRequest) -> JobResult:
+        """Compute (or find) the result of ``request``; raises TransformationError and co."""
+        return await run_async(self._run(request))
+
+    async def ensure_retrievable(self, request: RunRequest, result: JobResult) -> JobResult:
+        """Make the result buffer retrievable (a scratch job was joined by a non-scratch one)."""
+        if result.stored or request.scratch:
+            return result
+        return await run_async(self._ensure(request, result))
+
+    async def _run(self, request: RunRequest) -> JobResult:
+        tf = request.tf_checksum
+        cache = get_transformation_cache()
+        cache.register_transformation(tf, dict(request.transformation_dict))
+        measured: dict[str, Any] = {}
+        result = await cache.evaluate(
+            tf,
+            self._execute_func(request, measured),
+            scratch=request.scratch,
+            lookup_database=True,
+            persist=True,
+            latch=_LATCH,
+        )
+        if "runtime" not in measured:  # a cache hit: check before answering
+            return await self._ensure(request, JobResult(result, {}, stored=False))
+        await self._write_record(tf, result, measured["runtime"])
+        return JobResult(result, measured["runtime"], stored=not request.scratch)
+
+    def _execute_func(self, request: RunRequest, measured: dict[str, Any]) -> Any:
+        tf_dict = _execution_dict(request)
+
+        async def execute() -> ExecutionResult:
+            pin_buffers, leaves = await resolve_inputs(tf_dict)
+            outcome = await self.pool.execute(tf_dict, pin_buffers, leaves)
+            measured["runtime"] = dict(outcome.runtime or {})
+            return outcome
+
+        return execute
+
+    async def _ensure(self, request: RunRequest, result: JobResult) -> JobResult:
+        if request.scratch:
+            return result
+        checksum = result.result_checksum
+        if await _is_retrievable(checksum):
+            return result
+        held = get_transformation_cache().get_result_buffer(checksum)
+        if held is not None:
+            await persistence.write_buffer(checksum, held)
+            return dataclasses.replace(result, stored=True)
+        logger.warning(
+            "result %s of transformation %s is in the database but its buffer is gone: "
+            "recomputing",
+            checksum.hex(),
+            request.tf_checksum.hex(),
+        )
+        get_transformation_cache().forget(request.tf_checksum)
+        measured: dict[str, Any] = {}
+        recomputed = await get_transformation_cache().evaluate(
+            request.tf_checksum,
+            self._execute_func(request, measured),
+            scratch=False,
+            lookup_database=False,
+            persist=True,
+            latch=_LATCH,
+        )
+        runtime = measured.get("runtime", {})
+        if runtime:
+            await self._write_record(request.tf_checksum, recomputed, runtime)
+        return JobResult(recomputed, runtime, stored=True)
+
+    @staticmethod
+    async def _write_record(tf: Checksum, result: Checksum, runtime: dict[str, Any]) -> None:
+        await database_remote.write_minimal_record(
+            tf, result, remote_target=REMOTE_TARGET, **record_fields(runtime)
+        )
+
+
+async def _is_retrievable(checksum: Checksum) -> bool:
+    if checksum.hex() in TRIVIAL_CHECKSUMS:
+        return True
+    if not buffer_remote.has_read_server():
+        raise TransformationError(
+            f"Result {checksum.hex()} cannot be made retrievable: the jobserver has no "
+            "hashserver (the 'buffer' entries of its status-file parameters are empty)"
+        )
+    (length,) = await buffer_remote.get_buffer_lengths([checksum])
+    return length is not None
+
