@@ -17,14 +17,27 @@ import pytest
 import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ["seamless-config", "seamless-remote", "seamless-transformer", "seamless-dask"]
+PACKAGES = [
+    "seamless-config",
+    "seamless-remote",
+    "seamless-transformer",
+    "seamless-dask",
+    "seamless-jobserver",
+]
 
 # Modules that importing each package must NOT load (DESIGN.md, "Import direction").
 FORBIDDEN_ON_IMPORT = {
-    "seamless_config": ["seamless", "seamless_remote", "seamless_transformer", "seamless_dask"],
-    "seamless_remote": ["seamless_transformer", "seamless_dask"],
-    "seamless_transformer": ["seamless_dask"],
-    "seamless_dask": [],
+    "seamless_config": [
+        "seamless",
+        "seamless_remote",
+        "seamless_transformer",
+        "seamless_dask",
+        "seamless_jobserver",
+    ],
+    "seamless_remote": ["seamless_transformer", "seamless_dask", "seamless_jobserver"],
+    "seamless_transformer": ["seamless_dask", "seamless_jobserver"],
+    "seamless_dask": ["seamless_jobserver"],
+    "seamless_jobserver": ["seamless_dask"],
 }
 
 CONSOLE_SCRIPTS = {
@@ -32,6 +45,7 @@ CONSOLE_SCRIPTS = {
     "seamless-remote": ["seamless-resolve"],
     "seamless-transformer": ["seamless-run", "seamless-upload", "seamless-download"],
     "seamless-dask": ["seamless-dask-wrapper"],
+    "seamless-jobserver": ["seamless-jobserver"],
 }
 
 
@@ -46,7 +60,7 @@ def _uv() -> str:
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Wheels of all five packages, built from the working tree."""
     out = tmp_path_factory.mktemp("wheels")
-    for folder in [*PACKAGES, "seamless-jobserver"]:
+    for folder in PACKAGES:
         subprocess.run(
             [_uv(), "build", "--wheel", "--quiet", "--out-dir", str(out), str(REPO / folder)],
             check=True,

@@ -105,6 +105,7 @@ def _record_mode(parameters: dict[str, Any]) -> bool:
 async def serve(args: argparse.Namespace, status: _status_file.StatusFile | None) -> str:
     """Start everything, serve until shutdown; the shutdown reason."""
     from aiohttp import web
+
     from seamless_transformer.worker_pool import get_worker_pool_registry
 
     from .execution import JobRunner

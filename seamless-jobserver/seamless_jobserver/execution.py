@@ -17,6 +17,7 @@ from typing import Any
 
 from seamless import Checksum
 from seamless.checksum.calculate_checksum import TRIVIAL_CHECKSUMS
+
 from seamless_remote import buffer_remote, database_remote
 from seamless_transformer import persistence
 from seamless_transformer.errors import TransformationError
@@ -114,8 +115,7 @@ class JobRunner:
             await persistence.write_buffer(checksum, held)
             return dataclasses.replace(result, stored=True)
         logger.warning(
-            "result %s of transformation %s is in the database but its buffer is gone: "
-            "recomputing",
+            "result %s of transformation %s is in the database but its buffer is gone: recomputing",
             checksum.hex(),
             request.tf_checksum.hex(),
         )
@@ -151,4 +151,3 @@ async def _is_retrievable(checksum: Checksum) -> bool:
         )
     (length,) = await buffer_remote.get_buffer_lengths([checksum])
     return length is not None
-

@@ -15,6 +15,7 @@ import re
 from typing import Any
 
 from seamless import Checksum
+
 from seamless_transformer.transformation_dict import transformation_checksum
 
 from .errors import BadRequestError

@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ._status_file import InactivityMonitor
-
 from .errors import BadRequestError, JobCanceledError, RecordModeMismatchError
 from .execution import JobRunner
 from .jobs import JobRegistry

@@ -22,7 +22,8 @@ from _servers import (  # noqa: F401  (pytest fixtures)
 
 @pytest.fixture(scope="module")
 def jobserver_module(
-    remote_clients_session: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    remote_clients_session: dict[str, Any],  # noqa: F811  (the fixture imported above)
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobserverHandle]:
     """A jobserver with 2 workers on the session's hashserver and database."""
     log = tmp_path_factory.mktemp("jobserver") / "jobserver.log"

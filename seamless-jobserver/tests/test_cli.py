@@ -35,9 +35,7 @@ def test_bad_arguments_exit_2_naming_the_option():
 
 
 def test_inactivity_timeout_shuts_down_cleanly(remote_clients_session, tmp_path: Path):
-    with run_jobserver(
-        remote_clients_session, idle_timeout=3, log_path=tmp_path / "js.log"
-    ) as js:
+    with run_jobserver(remote_clients_session, idle_timeout=3, log_path=tmp_path / "js.log") as js:
         process = js.process
         assert process is not None
         assert process.wait(timeout=60) == 0
@@ -66,9 +64,7 @@ def test_record_mode_in_parameters_fails_startup_with_a_status(tmp_path: Path):
 def test_port_range_is_honoured(remote_clients_session, tmp_path: Path):
     start = free_port()
     status_file = tmp_path / "status.json"
-    status_file.write_text(
-        json.dumps({"status": "starting", "parameters": remote_clients_session})
-    )
+    status_file.write_text(json.dumps({"status": "starting", "parameters": remote_clients_session}))
     argv = [
         find_server_binary("seamless-jobserver"),
         "--port-range",

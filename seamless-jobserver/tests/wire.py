@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 from seamless import Checksum
+
 from seamless_transformer import delayed
 
 
