@@ -64,11 +64,20 @@ async def get_transformation_result(tf_checksum: Checksum) -> Checksum | None:
 
 
 async def get_buffer(checksum: Checksum) -> Buffer | None:
-    """Fetch a buffer from the read folders / hashservers, or None."""
+    """Fetch a verified buffer from the read folders / hashservers, or None.
+
+    A stored copy whose content does not hash to ``checksum`` is never returned: that is a
+    TransformationError saying so (seamless_remote verifies every read, HTTP or direct).
+    """
     remote = _remote()
     if remote is None:
         return None
-    return await remote[0].get_buffer(checksum)
+    from seamless_remote.errors import CorruptBufferError
+
+    try:
+        return await remote[0].get_buffer(checksum)
+    except CorruptBufferError as exc:
+        raise TransformationError(str(exc)) from exc
 
 
 async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:

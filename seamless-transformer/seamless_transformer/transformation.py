@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import logging
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -30,6 +31,8 @@ from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache
 from .transformation_dict import transformation_buffer_bytes
 from .values import live_buffer
+
+logger = logging.getLogger(__name__)
 
 #: Errors of configuration: raised to the caller instead of being stored as ``.exception``.
 _CONFIGURATION_ERRORS = (PureDaskModeError, RemoteBackendError, SpawnError)
@@ -305,8 +308,19 @@ class Transformation:
             return self._result_checksum
         if self._canceled:
             return None
-        if self._result_checksum is not None and await self._find_result_buffer():
-            return self._result_checksum
+        if self._result_checksum is not None:
+            problem = await self._fetch_result_buffer()
+            if problem is None:
+                return self._result_checksum
+            if self._tf_dict is not None and self._exception is None:
+                # A result checksum without a retrievable buffer (removed or corrupt in
+                # storage): execute again from the inputs, which stores the buffer again.
+                logger.warning(
+                    "Transformation %s: its result %s cannot be read (%s); recomputing it",
+                    self._tf_checksum.hex() if self._tf_checksum is not None else "?",
+                    self._result_checksum.hex(),
+                    problem,
+                )
         if self._exception is not None:
             return None
         if self._task is None or self._task.done():
@@ -329,15 +343,19 @@ class Transformation:
                 self._task = None
 
     async def _find_result_buffer(self) -> bool:
+        return await self._fetch_result_buffer() is None
+
+    async def _fetch_result_buffer(self) -> str | None:
+        """Find the result buffer; None when found, else why it cannot be had (lost, corrupt)."""
         if self._result_buffer is not None:
-            return True
+            return None
         from .execute import resolve_buffer
 
         try:
             self._result_buffer = await resolve_buffer(self._result_checksum, what="result")  # type: ignore[arg-type]
-        except TransformationError:
-            return False
-        return True
+        except TransformationError as exc:
+            return str(exc)
+        return None
 
     async def _compute_impl(self, require_value: bool) -> Checksum | None:
         check_not_pure_dask("compute a transformation")
@@ -389,6 +407,12 @@ class Transformation:
 
         async def execute() -> ExecutionResult:
             persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
+            known = dict(self._buffers)
+            deps = list(self.upstream.values())
+            # an upstream result lost or corrupt in storage is recomputed, not an error
+            buffers = await asyncio.gather(*(dep._ensure_result_buffer() for dep in deps))
+            for dep, buffer in zip(deps, buffers, strict=True):
+                known[dep._result_checksum] = buffer  # type: ignore[index]
             if not self.local and (mode == "spawn" or _has_spawned()):
                 from .worker_pool import get_worker_pool_registry
 
@@ -397,11 +421,11 @@ class Transformation:
                 if pool is None and mode == "spawn":
                     pool = registry.spawn(None)
                 if pool is not None:
-                    pin_buffers, leaves = await resolve_inputs(tf_dict, self._buffers)
+                    pin_buffers, leaves = await resolve_inputs(tf_dict, known)
                     outcome = await pool.execute(tf_dict, pin_buffers, leaves)
                     self._result_buffer = outcome.buffer
                     return outcome
-            outcome = await execute_in_process(tf_dict, self._buffers)
+            outcome = await execute_in_process(tf_dict, known)
             self._result_buffer = outcome.buffer
             return outcome
 
@@ -432,20 +456,28 @@ class Transformation:
         return result
 
     async def _value_core(self) -> Any:
+        return self._value_of(await self._ensure_result_buffer())
+
+    async def _ensure_result_buffer(self) -> Buffer:
+        """Compute, then get the result buffer; one lost or corrupt in storage is recomputed."""
         result = await self._computation_core(require_value=True)
         if result is None:
-            if self._canceled:
-                raise TransformationError("Transformation was canceled")
-            raise TransformationError(
-                "Transformation returned an exception:\n" + (self._exception or "")
-            )
-        buffer = self._result_buffer
-        if buffer is None:
-            from .execute import resolve_buffer
+            raise self._failure()
+        if self._result_buffer is None:  # e.g. a database hit: fetch it, or else recompute
+            result = await self._computation_core(require_value=True)
+            if result is None:
+                raise self._failure("The stored result could not be read, and recomputing it: ")
+        problem = await self._fetch_result_buffer()
+        if problem is not None:
+            raise TransformationError(problem)
+        return self._result_buffer  # type: ignore[return-value]
 
-            buffer = await resolve_buffer(result, what="result")
-            self._result_buffer = buffer
-        return self._value_of(buffer)
+    def _failure(self, prefix: str = "") -> TransformationError:
+        if self._canceled:
+            return TransformationError("Transformation was canceled")
+        return TransformationError(
+            f"{prefix}Transformation returned an exception:\n" + (self._exception or "")
+        )
 
     def _value_of(self, buffer: Buffer) -> Any:
         from .values import from_buffer, pin_value
