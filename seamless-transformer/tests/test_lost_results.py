@@ -104,9 +104,7 @@ def test_lost_upstream_result_is_recomputed(tmp_path, hashserver, remote_clients
     assert second["value"] == 82 and second["stats"]["executed"] == 0
     # with the downstream result lost too, the downstream needs the upstream buffer
     downstream = [
-        p
-        for p in hashserver.directory.rglob("*")
-        if p.is_file() and p.read_bytes() == b"82\n"
+        p for p in hashserver.directory.rglob("*") if p.is_file() and p.read_bytes() == b"82\n"
     ]
     assert len(downstream) == 1
     downstream[0].unlink()
