@@ -5,6 +5,8 @@
 # second run is all cache hits. Extra arguments go to examples/pi_pipeline.py (see --help).
 # `bash tools/demo.sh --dask [--workdir DIR] [pipeline options]` runs the same pipeline in Dask
 # mode (examples/dask_demo.py): a hashserver, a database and seamless-dask-wrapper on 127.0.0.1.
+# `bash tools/demo.sh --tasks [options]` runs examples/tasks_pipeline.py (the task layer) three
+# times: computed, all cached in a new process, then a changed option with early cut-off.
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$REPO"
 VENV="$REPO/.venv-demo"
@@ -17,6 +19,16 @@ if [ "${1:-}" = "--dask" ]; then
     exec python examples/dask_demo.py "$@"
 fi
 export SEAMLESS_CACHE="$REPO/.seamless-cache"
+if [ "${1:-}" = "--tasks" ]; then
+    shift
+    echo "== tasks: first run (SEAMLESS_CACHE=$SEAMLESS_CACHE) =="
+    python examples/tasks_pipeline.py "$@"
+    echo "== tasks: same job, new process: every task is cached =="
+    python examples/tasks_pipeline.py "$@"
+    echo "== tasks: --threshold 40 drops the same readings: clean re-runs, nothing after it =="
+    python examples/tasks_pipeline.py --threshold 40 "$@"
+    exit 0
+fi
 echo "== first run (SEAMLESS_CACHE=$SEAMLESS_CACHE) =="
 python examples/pi_pipeline.py "$@"
 echo "== second run: same job, new process =="

@@ -23,8 +23,10 @@ def _reset_all() -> None:
     from seamless_remote.registry import get_remote_registry
     from seamless_remote.session import get_session_registry
     from seamless_transformer.remote_backend import get_remote_backend_registry
+    from seamless_transformer.tasks.records import get_plan_record_registry
     from seamless_transformer.transformation_cache import get_transformation_cache
 
+    get_plan_record_registry().reset()
     get_dask_client_registry().reset()
     get_permission_registry().reset()
     get_worker_task_registry().reset()

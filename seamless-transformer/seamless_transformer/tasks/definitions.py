@@ -176,30 +176,12 @@ class TaskEnv:
         self._tasks[name] = taskdef
         return taskdef
 
-    def task(
-        self,
-        name: str | None = None,
-        *,
-        product: str | Stream,
-        deps: Sequence[str] | Mapping[str, str] = (),
-        options: Mapping[str, Option | str] | None = None,
-        transient: bool = False,
-        itemwise: str | None = None,
-        doc: str = "",
-    ) -> Callable[[Callable[..., Any]], TaskDef]:
-        """Decorator form of :meth:`define_task` (the name defaults to the function's)."""
+    def task(self, name: str | None = None, **spec: Any) -> Callable[[Callable[..., Any]], TaskDef]:
+        """Decorator form of :meth:`define_task` (same keywords; the name defaults to the
+        function's)."""
 
         def decorate(func: Callable[..., Any]) -> TaskDef:
-            return self.define_task(
-                name or getattr(func, "__name__", ""),
-                func,
-                product=product,
-                deps=deps,
-                options=options,
-                transient=transient,
-                itemwise=itemwise,
-                doc=doc,
-            )
+            return self.define_task(name or getattr(func, "__name__", ""), func, **spec)
 
         return decorate
 

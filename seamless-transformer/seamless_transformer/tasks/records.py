@@ -58,5 +58,5 @@ async def record(plan: Checksum, product: Checksum) -> None:
     """Record ``plan -> product`` here and, in persistent mode, in the database."""
     known = _plan_record_registry.get(plan)
     _plan_record_registry.put(plan, product)
-    if known != product and persistence.is_persistent():
+    if (known is None or known != product) and persistence.is_persistent():
         await persistence.set_transformation_result(plan, product)
