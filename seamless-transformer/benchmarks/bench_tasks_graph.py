@@ -24,11 +24,10 @@ def combine(a, b, c, w):
     return a + b + c + w
 
 
-def build_tasks(width: int, layers: int) -> tuple[float, float, float]:
-    """Seconds to define, to invoke (validate + plan fingerprints)."""
+def make_env(width: int, layers: int):  # noqa: ANN201 - TaskEnv
+    """The layered graph as a task def env (also used by bench_tasks_run.py)."""
     from seamless_transformer.tasks import TaskEnv
 
-    t0 = time.perf_counter()
     env = TaskEnv()
     env.define_type("number", lambda v: isinstance(v, (int, float)))
     for i in range(width):
@@ -43,6 +42,13 @@ def build_tasks(width: int, layers: int) -> tuple[float, float, float]:
                 deps={"a": up[0], "b": up[1], "c": up[2]},
                 options={"w": "number"},
             )
+    return env
+
+
+def build_tasks(width: int, layers: int) -> tuple[float, float, float]:
+    """Seconds to define, to invoke (validate + plan fingerprints), and both."""
+    t0 = time.perf_counter()
+    env = make_env(width, layers)
     t1 = time.perf_counter()
     options = {name: {"w": n} for n, name in enumerate(env)}
     targets = [f"t{layers - 1}_{i}" for i in range(width)]

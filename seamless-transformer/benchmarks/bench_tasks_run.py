@@ -20,33 +20,7 @@ import argparse
 import json
 import time
 
-
-def source(w):
-    return w
-
-
-def combine(a, b, c, w):
-    return a + b + c + w
-
-
-def make_env(width: int, layers: int):  # noqa: ANN201 - TaskEnv
-    from seamless_transformer.tasks import TaskEnv
-
-    env = TaskEnv()
-    env.define_type("number", lambda v: isinstance(v, (int, float)))
-    for i in range(width):
-        env.define_task(f"t0_{i}", source, product="number", options={"w": "number"})
-    for layer in range(1, layers):
-        for i in range(width):
-            up = [f"t{layer - 1}_{(i + k) % width}" for k in range(3)]
-            env.define_task(
-                f"t{layer}_{i}",
-                combine,
-                product="number",
-                deps={"a": up[0], "b": up[1], "c": up[2]},
-                options={"w": "number"},
-            )
-    return env
+from bench_tasks_graph import combine, make_env, source
 
 
 def plain_delayed(width: int, layers: int) -> list:
