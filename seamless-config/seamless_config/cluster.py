@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema
-from .errors import ClusterDefinitionError, UnknownClusterError
+from .errors import ClusterDefinitionError, ConfigurationError, UnknownClusterError
+from .names import check_name, template_value
 
 __all__ = [
     "Cluster",
@@ -200,12 +201,74 @@ _FIELD_KINDS = {
 }
 
 
+_TEMPLATE_FIELDS = (
+    "hostname",
+    "ssh_hostname",
+    "network_interface",
+    "conda",
+    "bufferdir",
+    "database_dir",
+)
+"""Fields whose values go into remote-http-launcher launch dicts (checked by template_value)."""
+
+_FREE_TEXT_FIELDS = ("job_script_prologue",)
+"""Shell lines by design: the user's own job-script prologue (multi-line items allowed)."""
+
+
+def _checked(check: Any, *args: Any, where: str, key: str) -> Any:
+    """Run a names check; re-raise its error as a ClusterDefinitionError naming file and field."""
+    try:
+        return check(*args)
+    except ConfigurationError as exc:
+        raise ClusterDefinitionError(
+            exc.message, path=where, key=key, value=exc.value, hint=exc.hint
+        ) from None
+
+
+def _no_control_characters(value: Any, *, where: str, key: str) -> None:
+    """Job-script values are single lines: a newline would start a new shell line."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, str) and any(ord(c) < 32 or ord(c) == 127 for c in item):
+            raise ClusterDefinitionError(
+                "control characters (newlines) are not allowed in this field",
+                path=where,
+                key=key,
+                value=item,
+                hint="Configuration values are data; write one line per value",
+            )
+
+
+_MAPPING_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _safe_value(name: str, value: Any, *, where: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, dict):  # extra_dask_config, dask_resources: keys become shell words
+        for key in value:
+            if not isinstance(key, str) or not _MAPPING_KEY_RE.fullmatch(key):
+                raise ClusterDefinitionError(
+                    "keys must be made of letters, digits, '_', '.' and '-'",
+                    path=where,
+                    key=name,
+                    value=key,
+                    hint="Configuration values are data; rename the key",
+                )
+        return
+    if name in _TEMPLATE_FIELDS:
+        _checked(lambda v: template_value(v, what=name), value, where=where, key=name)
+    elif name not in _FREE_TEXT_FIELDS:
+        _no_control_characters(value, where=where, key=name)
+
+
 def _typed(data: dict, table: dict[str, schema.Key], *, where: str) -> dict[str, Any]:
     """Type-check the given fields and fill in the schema defaults for the missing ones."""
     result = {}
     for name, key in table.items():
         if name in data:
             result[name] = _expect(data[name], _FIELD_KINDS[name], where=where, key=name)
+            _safe_value(name, result[name], where=where)
         elif not key.required:
             result[name] = copy.deepcopy(key.default)
     return result
@@ -268,6 +331,8 @@ def _parse_frontend(data: Any, *, cluster_type: str | None, where: str) -> Front
         "hostname": _expect(data["hostname"], "str", where=where, key="hostname"),
         "ssh_hostname": _expect(data.get("ssh_hostname"), "str", where=where, key="ssh_hostname"),
     }
+    for name in ("hostname", "ssh_hostname"):
+        _safe_value(name, values[name], where=where)
     for service, (table, cls) in _SERVICES.items():
         if data.get(service) is not None:
             values[service] = _parse_service(data[service], table, cls, where=f"{where}.{service}")
@@ -285,6 +350,7 @@ def _parse_queues(data: Any, *, cluster_type: str | None, where: str) -> dict[st
     raw_by_name: dict[str, dict[str, Any]] = {}
     for name, raw in data.items():
         qwhere = f"{where}.{name}"
+        _checked(check_name, "queue", name, where=where, key=f"queue '{name}'")
         if not isinstance(raw, dict):
             raise ClusterDefinitionError("a queue must be a mapping", path=qwhere, value=raw)
         given = {str(k).replace("-", "_"): v for k, v in raw.items()}
@@ -347,6 +413,8 @@ def _parse_cluster(name: str, data: Any, *, where: str) -> Cluster:
         where=where,
     )
     queues = _parse_queues(data.get("queues"), cluster_type=ctype, where=f"{where}.queues")
+    if values.get("default_queue") is not None:
+        _checked(check_name, "queue", values["default_queue"], where=where, key="default_queue")
     default_queue = values.get("default_queue")
     if default_queue is not None and default_queue not in queues:
         raise ClusterDefinitionError(
@@ -388,7 +456,9 @@ def parse_clusters(
             continue
         if not isinstance(name, str):
             raise ClusterDefinitionError("cluster names must be strings", value=name)
-        where = f"{origins.get(name, '<clusters>')}: cluster '{name}'"
+        origin = origins.get(name, "<clusters>")
+        _checked(check_name, "cluster", name, where=origin, key=f"cluster {name!r}")
+        where = f"{origin}: cluster '{name}'"
         result.clusters[name] = _parse_cluster(name, data, where=where)
     local = definitions.get("local_cluster")
     if local is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from . import schema
 from .cluster import ClusterSet
 from .errors import ConfigFileError, ConfigurationError
+from .names import NAME_RULE, name_problem
 from .select import SelectionState, apply_selection, validate_nparallel
 
 __all__ = ["Entry", "apply_entry", "expand_entries", "inherits_from_parent"]
@@ -97,6 +98,9 @@ def expand_entries(path: str, items: Any, *, stage: str | None, prefix: str = ""
                     item,
                     hint="Write `- stage NAME:` followed by a list of commands",
                 )
+            problem = name_problem("stage", stage_name)
+            if problem is not None:
+                raise _entry_error(path, index, f"stage block: {problem}", item, hint=NAME_RULE)
             if not isinstance(argument, list):
                 raise _entry_error(
                     path, index, f"stage block '{stage_name}' must hold a list of commands", item

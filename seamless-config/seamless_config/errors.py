@@ -7,12 +7,14 @@ Seamless 1.x) and, where one fits, from the builtin that callers of Seamless 1.x
     └── ConfigurationError                      semantic errors (no cluster, no project, ...)
         ├── ConfigFileError (+ ValueError)      a bad entry in seamless.yaml / seamless.profile.yaml
         ├── InvalidSelectionError (+ ValueError)  a bad value for a selector (name, mode, queue, ...)
+        ├── UnsafeValueError (+ ValueError)     a value that could change a launch template
         ├── ClusterDefinitionError (+ TypeError)  a bad cluster file, cluster, frontend or queue field
         ├── UnknownClusterError (+ KeyError)    a cluster name that is not defined
         ├── RemoteClientsError (+ ValueError)   a malformed remote-clients dict
         ├── FrozenConfigurationError            the configuration was frozen by set_remote_clients
         ├── PureDaskModeError                   pure-Dask mode cannot be activated as configured
-        └── MissingDependencyError (+ ImportError)  an optional package that a mode needs is missing
+        ├── MissingDependencyError (+ ImportError)  an optional package that a mode needs is missing
+        └── LaunchError                         a service could not be launched (missing command, lock)
 
 Each error keeps what it is about as attributes (``path``, ``key``, ``value``, ``hint``) and
 builds its message from them.
@@ -67,6 +69,10 @@ class InvalidSelectionError(ConfigurationError, ValueError):
     """A selector got a value it does not accept (bad name, unknown mode, unknown queue, ...)."""
 
 
+class UnsafeValueError(ConfigurationError, ValueError):
+    """A value contains characters that could change a launch template or a job script."""
+
+
 class ClusterDefinitionError(ConfigurationError, TypeError):
     """A cluster definition (file, cluster, frontend, service or queue field) is invalid."""
 
@@ -97,3 +103,7 @@ class MissingDependencyError(ConfigurationError, ImportError):
         self.package = package
         super().__init__(message, hint=hint)
         self.name = package
+
+
+class LaunchError(ConfigurationError):
+    """A service could not be launched: a command is missing, or its launch lock stays taken."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import cluster as _cluster
 from .errors import ConfigurationError, InvalidSelectionError, PureDaskModeError
+from .names import check_name
 
 __all__ = [
     "EXECUTION_MODES",
@@ -159,24 +160,12 @@ def _state() -> SelectionState:
 
 # ---------------------------------------------------------------- validation helpers
 
-_FORBIDDEN = {"default": ("--", "STAGE-", "/"), "subproject": ("--", "STAGE-")}
-
 
 def validate_name(kind: str, value: Any, *, allow_none: bool = True) -> str | None:
-    """Check a cluster/project/subproject/stage/substage name; return it."""
+    """Check a cluster/project/subproject/stage/substage name (see seamless_config.names)."""
     if value is None and allow_none:
         return None
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidSelectionError(f"{kind} must be a non-empty string", key=kind, value=value)
-    for bad in _FORBIDDEN.get(kind, _FORBIDDEN["default"]):
-        if bad in value:
-            raise InvalidSelectionError(
-                f"{kind} name may not contain '{bad}'",
-                key=kind,
-                value=value,
-                hint="These character sequences are reserved for storage paths and launch keys",
-            )
-    return value
+    return check_name(kind, value)
 
 
 def _check_source(source: str | None) -> None:
@@ -228,10 +217,8 @@ def apply_selection(
                 "remote must be null, 'daskserver' or 'jobserver'", key="remote", value=value
             )
     elif name == "node":
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise InvalidSelectionError(
-                "node must be a non-blank string or null", key="node", value=value
-            )
+        if value is not None:
+            check_name("node", value)
     elif name == "queue":
         _validate_queue(state, value, clusters)
         state.queue_cluster = state.values["cluster"]
@@ -243,8 +230,7 @@ def apply_selection(
 def _validate_queue(
     state: SelectionState, queue: Any, clusters: _cluster.ClusterSet | None
 ) -> None:
-    if not isinstance(queue, str) or not queue:
-        raise InvalidSelectionError("queue must be a non-empty string", key="queue", value=queue)
+    check_name("queue", queue)
     cluster_name = state.values["cluster"]
     if cluster_name is None:
         raise InvalidSelectionError(

@@ -17,6 +17,7 @@ import yaml
 from . import select
 from .cluster import Cluster, Frontend, Queue, get_cluster, get_local_cluster
 from .errors import ConfigurationError
+from .names import check_name, template_value
 from .seamless_cache import SEAMLESS_CACHE_CLUSTER, cache_key_label
 
 __all__ = [
@@ -96,7 +97,7 @@ def _substitute(template: str, injected: dict[str, Any], *, tool: str, key: str)
                 key=f"{tool}.{key}",
                 hint=f"INJECTED must list it; injected: {', '.join(injected)}",
             )
-        return str(injected[name])
+        return template_value(injected[name], what=f"{tool}.{key} ${name}")
 
     return DOLLAR_RE.sub(replace, template)
 
@@ -115,6 +116,10 @@ def _render(tool: str, added: dict[str, Any], injected: dict[str, Any]) -> dict[
     result: dict[str, Any] = {name: added[name] for name in entry.get("ADDED", [])}
     for name, value in added.items():
         result.setdefault(name, value)
+    for name, value in result.items():
+        # the command template reads these values: keep f-string syntax out of them too
+        if isinstance(value, str):
+            template_value(value, what=f"{tool}.{name}")
     for key, value in entry.items():
         if key in ("ADDED", "INJECTED"):
             continue
@@ -161,6 +166,10 @@ def _key_cluster(cluster: str, directory: str | None) -> str:
 def _paths(
     project: str, subproject: str | None, stage: str | None, substage: str | None
 ) -> dict[str, str]:
+    check_name("project", project)
+    for kind, value in (("subproject", subproject), ("stage", stage), ("substage", substage)):
+        if value is not None:
+            check_name(kind, value)
     projectsubdir = f"/{project}" + (f"/{subproject}" if subproject else "")
     stagedir = f"/STAGE-{stage}" if stage else ""
     stagesubdir = stagedir + (f"SUBSTAGE-{substage}" if substage else "")
@@ -189,7 +198,7 @@ def _storage(
     cluster, project, subproject, stage, _ = select.get_current(
         cluster, project, subproject, stage, ""
     )
-    definition = get_cluster(cluster)
+    definition = get_cluster(check_name("cluster", cluster))
     frontend = _frontend(definition, service, frontend_name)
     config = getattr(frontend, service)
     directory = config.bufferdir if service == "hashserver" else config.database_dir
@@ -278,7 +287,7 @@ def configure_jobserver(
     cluster, project, subproject, stage, substage = select.get_current(
         cluster, project, subproject, stage, substage
     )
-    definition = get_cluster(cluster)
+    definition = get_cluster(check_name("cluster", cluster))
     if definition.workers is None:
         raise ConfigurationError(
             f"cluster '{cluster}' has no 'workers'",
@@ -328,6 +337,8 @@ def _cluster_string(definition: Cluster) -> str:
 
 def _queue(definition: Cluster, queue: str | None) -> tuple[str, Queue]:
     name = queue or select.get_queue(definition.name) or definition.default_queue
+    if name is not None:
+        check_name("queue", name)
     if name is None:
         raise ConfigurationError(
             f"no queue selected and cluster '{definition.name}' has no default_queue",
@@ -441,7 +452,7 @@ def configure_daskserver(
     cluster, project, subproject, stage, substage = select.get_current(
         cluster, project, subproject, stage, substage
     )
-    definition = get_cluster(cluster)
+    definition = get_cluster(check_name("cluster", cluster))
     frontend = _frontend(definition, "daskserver", frontend_name)
     queue_name, queue = _queue(definition, None)
     params = _dask_parameters(definition, queue, pure=False)
@@ -479,7 +490,7 @@ def configure_pure_daskserver(
         raise ConfigurationError(
             "No cluster defined", hint="Add `- cluster: NAME` to seamless.yaml"
         )
-    definition = get_cluster(cluster)
+    definition = get_cluster(check_name("cluster", cluster))
     frontend = _frontend(definition, "daskserver", frontend_name)
     queue_name, queue_def = _queue(definition, queue)
     params = _dask_parameters(definition, queue_def, pure=True)

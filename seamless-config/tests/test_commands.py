@@ -270,7 +270,7 @@ def test_cluster_change_clears_queue(workdir, write_clusters) -> None:
         ([{"execution": "cluster"}], "execution must be one of"),
         ([{"remote": "worker"}], "remote must be null"),
         ([{"nparallel": 0}], "nparallel must be an integer >= 1"),
-        ([{"node": "  "}], "node must be a non-blank string"),
+        ([{"node": "  "}], "node name may not contain ' '"),
         ([{"project": "a--b"}], "may not contain '--'"),
         ([{"project": "STAGE-x"}], "may not contain 'STAGE-'"),
         ([{"cluster": "a/b"}], "may not contain '/'"),

@@ -14,11 +14,21 @@ core per worker process: ``processes: <cores>`` gives it every core.
 
 Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no thread or process
 override unless ``worker_threads`` / ``processes`` are given.
+
+Job scripts (SLURM, OAR) are shell scripts, so configuration values are data there too: values
+on the worker command line (``tmpdir``, resources) are double-quoted by :func:`shell_word`, which
+keeps ``$VAR`` / ``${VAR}`` expanding but makes ``$(...)``, backticks, quotes and spaces inert;
+``#SBATCH`` / ``#OAR`` header values are never run by the shell and may not contain newlines;
+exported variable names must be identifiers. ``job_script_prologue`` lines are the user's own
+shell code, by design. The worker's ``--nthreads`` and ``--name`` come from dask-jobqueue
+alone (its ``cores`` is threads x processes; the batch request uses ``job_cores``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,6 +57,50 @@ DEFAULTS = {
     "maximum_jobs": 1,
 }
 DASK_ENV_PREFIXES = ("distributed.worker.", "distributed.scheduler.", "distributed.nanny.")
+
+
+_SHELL_SAFE = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")
+_SHELL_VARIABLE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _has_control_characters(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def shell_word(text: str) -> str:
+    """``text`` as one shell word: ``$VAR`` and ``${VAR}`` still expand, nothing else is code.
+
+    Plain words stay as they are; anything else is double-quoted with ``"``, ``\\``, backticks
+    and every other ``$`` escaped, so ``$(...)`` and backticks are inert. Newlines are refused
+    by the caller (a job script line stays one line).
+    """
+    if _SHELL_SAFE.fullmatch(text):
+        return text
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        match = _SHELL_VARIABLE.match(text, i)
+        if match:
+            out.append(match.group())
+            i = match.end()
+            continue
+        char = text[i]
+        out.append("\\" + char if char in '"\\`$' else char)
+        i += 1
+    return '"' + "".join(out) + '"'
+
+
+def _single_line(value: Any, *, key: str, path: str | None) -> str:
+    text = str(value)
+    if _has_control_characters(text):
+        raise WrapperConfigError(
+            key=key,
+            value=value,
+            problem="may not contain newlines or other control characters (job-script value)",
+            path=path,
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -193,12 +247,98 @@ def _port_range(value: Any, *, key: str, path: str | None) -> tuple[int, int]:
     return start, end
 
 
-def _env_name(dotted: str) -> str:
-    return "DASK_" + dotted.replace(".", "__").replace("-", "_").upper()
+def _env_name(dotted: str, *, path: str | None) -> str:
+    name = "DASK_" + dotted.replace(".", "__").replace("-", "_").upper()
+    if not _IDENTIFIER.fullmatch(name):
+        raise WrapperConfigError(
+            key="extra_dask_config",
+            value=dotted,
+            problem="is not a dotted Dask key (letters, digits, '_', '-', '.')",
+            path=path,
+        )
+    return name
 
 
 def _env_value(value: Any) -> str:
     return json.dumps(value) if isinstance(value, (dict, list, bool)) else str(value)
+
+
+def _jobqueue_options(
+    system: str,
+    params: Mapping[str, Any],
+    *,
+    memory: str,
+    walltime: str | None,
+    job_cores: int,
+    processes: int | None,
+    worker_threads: int | None,
+    resources: Mapping[str, float],
+    internal: tuple[int, int],
+    path: str | None,
+) -> dict[str, Any]:
+    """Keyword arguments of a dask-jobqueue cluster; every value is safe in its job script."""
+    for key in ("partition", "project", "walltime", "resource_spec", "memory"):
+        if params.get(key) is not None:
+            _single_line(params[key], key=key, path=path)
+    directives = [
+        _single_line(d, key="job_extra_directives", path=path)
+        for d in params.get("job_extra_directives") or []
+    ]
+    options: dict[str, Any] = {
+        "memory": memory,
+        "walltime": walltime,
+        "python": "python",
+        # run by bash on the worker command line: quoted
+        "local_directory": shell_word(_single_line(params["tmpdir"], key="tmpdir", path=path)),
+        "job_extra_directives": directives,
+    }
+    # dask-jobqueue writes --nthreads cores/processes itself: with an explicit thread count its
+    # `cores` is threads x processes, and the batch system is asked for job_cores (below)
+    if worker_threads is not None:
+        if processes is None:
+            from distributed.deploy.local import nprocesses_nthreads
+
+            processes = nprocesses_nthreads(job_cores)[0]
+        options["cores"] = worker_threads * processes
+    else:
+        options["cores"] = job_cores
+    if processes is not None:
+        options["processes"] = processes
+    worker_args = [
+        f"--worker-port={internal[0]}:{internal[1]}",
+        f"--nanny-port={internal[0]}:{internal[1]}",
+    ]
+    if resources:
+        spec = " ".join(f"{k}={v:g}" for k, v in resources.items())
+        worker_args.append(
+            shell_word(_single_line(f"--resources={spec}", key="dask-resources", path=path))
+        )
+    options["worker_extra_args"] = worker_args
+    if params.get("partition"):
+        options["queue"] = params["partition"]
+    if params.get("project"):
+        options["account" if system == "slurm" else "project"] = params["project"]
+    if system == "slurm":
+        options["job_cpu"] = job_cores
+    elif system == "oar":
+        prop = params.get("memory_per_core_property_name")
+        if not prop:
+            raise WrapperConfigError(
+                key="memory_per_core_property_name",
+                value=prop,
+                problem="is required for OAR clusters (add it to the cluster definition)",
+                path=path,
+            )
+        prop = _single_line(prop, key="memory_per_core_property_name", path=path)
+        options["resource_spec"] = params.get("resource_spec") or f"/nodes=1/core={job_cores}"
+        # dask-jobqueue would divide the memory by its `cores` (threads here): state it per job core
+        per_core = math.ceil(parse_bytes(memory) / (job_cores * 2**20))
+        last = next((d[3:] for d in reversed(directives) if d.startswith("-p ")), None)
+        directives.append(
+            f"-p '{last} AND {prop}>={per_core}'" if last else f"-p {prop}>={per_core}"
+        )
+        options["memory_per_core_property_name"] = "not_applicable"
+    return options
 
 
 def build_wrapper_configuration(
@@ -360,48 +500,22 @@ def build_wrapper_configuration(
         env["SEAMLESS_DASK_WORKERS"] = str(seamless_workers)
     for key, value in dask_config.items():
         if key.startswith(DASK_ENV_PREFIXES) or key.startswith("seamless-dask."):
-            env[_env_name(key)] = _env_value(value)
+            env[_env_name(key, path=path)] = _env_value(value)
 
     jobqueue: dict[str, Any] = {}
     if system != "local":
-        jobqueue = {
-            "cores": job_cores,
-            "memory": memory,
-            "walltime": walltime,
-            "python": "python",
-            "local_directory": params["tmpdir"],
-            "job_extra_directives": list(params.get("job_extra_directives") or []),
-        }
-        if processes is not None:
-            jobqueue["processes"] = processes
-        worker_args = [
-            f"--worker-port={internal[0]}:{internal[1]}",
-            f"--nanny-port={internal[0]}:{internal[1]}",
-        ]
-        if worker_threads is not None:
-            worker_args = [f"--nthreads={worker_threads}", *worker_args]
-        if resources:
-            spec = " ".join(f"{k}={v:g}" for k, v in resources.items())
-            worker_args.append(f"--resources={spec}")
-        if system == "slurm":
-            worker_args.append("--name=worker-$SLURM_JOB_ID")
-        jobqueue["worker_extra_args"] = worker_args
-        if params.get("partition"):
-            jobqueue["queue"] = params["partition"]
-        if params.get("project"):
-            jobqueue["account" if system == "slurm" else "project"] = params["project"]
-        if system == "oar":
-            prop = params.get("memory_per_core_property_name")
-            if not prop:
-                raise WrapperConfigError(
-                    key="memory_per_core_property_name",
-                    value=prop,
-                    problem="is required for OAR clusters (add it to the cluster definition)",
-                    path=path,
-                )
-            jobqueue["memory_per_core_property_name"] = prop
-            if params.get("resource_spec"):
-                jobqueue["resource_spec"] = params["resource_spec"]
+        jobqueue = _jobqueue_options(
+            system,
+            params,
+            memory=str(memory),
+            walltime=walltime,
+            job_cores=job_cores,
+            processes=processes,
+            worker_threads=worker_threads,
+            resources=resources,
+            internal=internal,
+            path=path,
+        )
 
     config = WrapperConfig(
         cluster_string=cluster_string,
@@ -436,4 +550,4 @@ def build_wrapper_configuration(
     return config
 
 
-__all__ = ["CLUSTER_SYSTEMS", "WrapperConfig", "build_wrapper_configuration"]
+__all__ = ["CLUSTER_SYSTEMS", "WrapperConfig", "build_wrapper_configuration", "shell_word"]

@@ -125,7 +125,9 @@ def test_slurm_job_script_without_batch_system() -> None:
     script = SLURMJob(scheduler="tcp://127.0.0.1:40001", name="w", **kwargs).job_script()
     assert "#SBATCH -p gpu" in script and "#SBATCH -A proj42" in script
     assert "#SBATCH --gres=gpu:1" in script and "#SBATCH --output=/tmp/x-%j.out" in script
-    assert "--nthreads=24" in script and "--resources=S=8" in script
+    assert "--nthreads 24" in script and "--resources=S=8" in script
+    assert script.count("--nthreads") == 1 and script.count("--name") == 1
+    assert "#SBATCH --cpus-per-task=8" in script  # the job's cores, not its threads
     assert "export SEAMLESS_WORKER_TRANSFORMATION_THROTTLE=3" in script
     assert "export DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False" in script
     assert "export PYTHON_CPU_COUNT=$SLURM_JOB_CPUS_PER_NODE" in script
@@ -143,4 +145,5 @@ def test_oar_requires_memory_property_and_renders() -> None:
     kwargs.pop("scheduler_options")
     script = OARJob(scheduler="tcp://127.0.0.1:40001", name="w", **kwargs).job_script()
     assert "memcore" in script and "SEAMLESS_WORKER_TRANSFORMATION_THROTTLE" not in script
-    assert "--nthreads=" not in script  # no Seamless override; jobqueue derives its own
+    assert script.count("--nthreads") == 1  # no Seamless override; jobqueue derives its own
+    assert "#OAR -l /nodes=1/core=2" in script and "#OAR -p memcore>=" in script
