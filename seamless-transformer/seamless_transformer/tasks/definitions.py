@@ -241,6 +241,10 @@ class TaskEnv:
             )
         elif product not in self.types:
             raise refuse(f"product type {product!r} is not declared in this env")
+        if isinstance(product, Stream):
+            transient_deps = [d for d in dep_map.values() if self._tasks[d].transient]
+            if transient_deps:
+                raise refuse(f"a stream task cannot depend on transient tasks {transient_deps}")
         # -- item-wise consumption
         if itemwise is not None:
             if itemwise not in dep_map:

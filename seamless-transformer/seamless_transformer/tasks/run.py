@@ -20,6 +20,7 @@ dependent is finished; dependents key it by its plan fingerprint (see docs/tasks
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import logging
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from seamless import Buffer, Checksum
 
 from .. import persistence
+from ..errors import TransformationError
 from ..event_loop import run_sync, submit
 from ..transformation_cache import ExecutionResult, get_transformation_cache
 from ..transformer import Transformer, delayed
@@ -39,6 +41,7 @@ from ..values import from_buffer, to_buffer
 from . import graph, records
 from .errors import TaskFailedError
 from .fingerprints import execution_fingerprint
+from .streams import ItemStatus, StreamChannel, StreamRunMixin
 
 if TYPE_CHECKING:
     from ..transformation import Transformation
@@ -93,12 +96,19 @@ def _transformer(taskdef: TaskDef) -> Transformer:
     return delayed(taskdef.func)
 
 
-class TaskRun:
+class TaskRun(StreamRunMixin):
     """A run of an invocation: states and timings per task, live; subscribe; progress bar;
     DOT / Mermaid of the current state. Start with ``invocation.start()``."""
 
-    def __init__(self, invocation: Invocation, *, progress: bool = False) -> None:
+    def __init__(
+        self, invocation: Invocation, *, progress: bool = False, nparallel: int | None = None
+    ) -> None:
         self.invocation = invocation
+        self._nparallel = nparallel
+        self._slots: asyncio.Semaphore | None = None
+        self._channels: dict[str, StreamChannel] = {}
+        self._items: dict[str, dict[int, ItemStatus]] = {}
+        self._item_buffers: dict[Checksum, Buffer] = {}
         self._lock = threading.Lock()
         self._nodes = {
             name: NodeStatus(name, plan_fingerprint=planned.plan_fingerprint)
@@ -264,7 +274,10 @@ class TaskRun:
             raise node.error
         if name in self._target_values:
             return self._target_values[name]
-        return run_sync(self._value_of(self.product_checksum(name)), what="TaskRun.value()")
+        product = self.product_checksum(name)
+        if self.invocation[name].taskdef.is_stream:
+            return run_sync(self._stream_values(product), what="TaskRun.value()")
+        return run_sync(self._value_of(product), what="TaskRun.value()")
 
     def results(self) -> dict[str, Any]:
         """Target name -> product value; raises the first target's TaskFailedError."""
@@ -278,6 +291,11 @@ class TaskRun:
     # ------------------------------------------------------------------ the run
     async def _main(self) -> None:
         loop = asyncio.get_running_loop()
+        if self._nparallel:
+            self._slots = asyncio.Semaphore(self._nparallel)
+        for name, planned in self.invocation.tasks.items():
+            if planned.taskdef.is_stream:
+                self._channels[name] = StreamChannel()
         for name in self.invocation.tasks:
             self._products[name] = loop.create_future()
             self._products[name].add_done_callback(_consume)
@@ -310,14 +328,20 @@ class TaskRun:
         name = planned.name
         future = self._products[name]
         try:
-            product = await self._task_product(planned)
+            if planned.taskdef.itemwise is not None:
+                product = await self._itemwise_product(planned)
+            elif planned.taskdef.is_stream:
+                product = await self._producer_product(planned)
+            else:
+                product = await self._task_product(planned)
         except _Failed as failed:
             error = TaskFailedError(
                 name, failed.root.detail, upstream=failed.root.upstream or failed.root.task
             )
             self._update(name, state="failed", error=error, finished=time.monotonic())
             future.set_exception(_Failed(failed.root))
-        except TaskFailedError as error:
+        except (TaskFailedError, TransformationError) as exc:
+            error = exc if isinstance(exc, TaskFailedError) else TaskFailedError(name, str(exc))
             self._update(name, state="failed", error=error, finished=time.monotonic())
             future.set_exception(_Failed(error))
         else:
@@ -331,60 +355,49 @@ class TaskRun:
         name, taskdef = planned.name, planned.taskdef
         recorded = await records.lookup(planned.plan_fingerprint)
         if recorded is not None:
-            now = time.monotonic()
-            self._update(name, state="cached", product=recorded, started=now, finished=now)
+            self._cached(name, recorded)
             return recorded
-        inputs: dict[str, Checksum] = {
-            opt: buf.get_checksum() for opt, buf in planned.option_buffers.items()
-        }
-        transient_inputs: dict[str, Checksum] = {}
-        upstream_tfs: dict[str, Any] = {}
-        for param, dep in planned.deps.items():
-            dep_planned = self.invocation[dep]
-            if dep_planned.taskdef.transient:
-                transient_inputs[param] = dep_planned.plan_fingerprint
-                continue
-            try:
-                inputs[param] = await asyncio.shield(self._products[dep])
-            except _Failed as failed:
-                raise _Failed(failed.root) from None
-            upstream_tfs[param] = self._held.get(dep, inputs[param])
+        inputs, upstream_args, transient_inputs = await self._dependency_inputs(planned)
         fingerprint = execution_fingerprint(
             code=taskdef.code_checksum,  # type: ignore[arg-type]
             inputs=inputs,
             transient_inputs=transient_inputs,
         )
         self._update(name, execution_fingerprint=fingerprint)
-        cache = get_transformation_cache()
-        known = cache.get_result(fingerprint)
-        if known is None:
-            known = await persistence.get_transformation_result(fingerprint)
-            if known is not None:
-                cache.register_result(fingerprint, known)
+        known = await self._known_result(fingerprint)
         if known is not None:
-            now = time.monotonic()
             await self._check_product(planned, known, value=_NOT_YET)
             await records.record(planned.plan_fingerprint, known)
-            self._update(name, state="cached", product=known, started=now, finished=now)
+            self._cached(name, known)
             return known
-        self._update(name, state="running", started=time.monotonic())
         if transient_inputs:
-            product, value = await self._execute_in_process(planned, fingerprint, inputs)
+            self._update(name, state="running", started=time.monotonic())
+            product, value = await self._execute_in_process(planned, fingerprint)
         else:
-            product, value = await self._execute_transformation(planned, fingerprint, upstream_tfs)
+            product, value = await self._execute_transformation(planned, fingerprint, upstream_args)
         await self._check_product(planned, product, value=value)
         await records.record(planned.plan_fingerprint, product)
         self._update(name, state="done", product=product, finished=time.monotonic())
         return product
 
     async def _execute_transformation(
-        self, planned: PlannedTask, fingerprint: Checksum, upstream: Mapping[str, Any]
+        self,
+        planned: PlannedTask,
+        fingerprint: Checksum,
+        args: Mapping[str, Any],
+        *,
+        on_start: Callable[[], None] | None = None,
+        hold: bool = True,
     ) -> tuple[Checksum, Any]:
-        """Run the task as ``delayed(func)(**options, **dependency products)``."""
-        args: dict[str, Any] = dict(planned.option_buffers)
-        args.update(upstream)
+        """Run the task as ``delayed(func)(**options, **dependency products)`` (within the
+        ``nparallel`` slots, if any); the product checksum and value."""
         tf = _transformer(planned.taskdef)(**args)
-        result = await tf.computation(require_value=True)
+        async with self._slot():
+            if on_start is None:
+                self._update(planned.name, state="running", started=time.monotonic())
+            else:
+                on_start()
+            result = await tf.computation(require_value=True)
         if result is None:
             raise TaskFailedError(planned.name, tf.exception or "no result")
         if tf.checksum != fingerprint:  # pragma: no cover - would be a bug in fingerprints.py
@@ -392,7 +405,8 @@ class TaskRun:
                 f"task {planned.name!r}: execution fingerprint {fingerprint.hex()} differs from "
                 f"the transformation checksum {tf.checksum.hex()}"
             )
-        self._held[planned.name] = tf
+        if hold:
+            self._held[planned.name] = tf
         try:
             value = await tf.task()
         except Exception as exc:
@@ -400,7 +414,7 @@ class TaskRun:
         return result, value
 
     async def _execute_in_process(
-        self, planned: PlannedTask, fingerprint: Checksum, inputs: Mapping[str, Checksum]
+        self, planned: PlannedTask, fingerprint: Checksum
     ) -> tuple[Checksum, Any]:
         """A task with transient inputs: evaluated under its execution fingerprint, in this
         process, with the transient values passed in memory."""
@@ -409,10 +423,7 @@ class TaskRun:
         async def execute() -> ExecutionResult:
             kwargs = dict(planned.options)
             for param, dep in planned.deps.items():
-                if self.invocation[dep].taskdef.transient:
-                    kwargs[param] = await self._transient_value(dep)
-                else:
-                    kwargs[param] = await self._value_of(inputs[param])
+                kwargs[param] = await self._dep_value(dep)
             func = planned.taskdef.func
             try:
                 value = await asyncio.get_running_loop().run_in_executor(
@@ -459,10 +470,7 @@ class TaskRun:
         kwargs: dict[str, Any] = dict(planned.options)
         try:
             for param, dep in planned.deps.items():
-                if self.invocation[dep].taskdef.transient:
-                    kwargs[param] = await self._transient_value(dep)
-                else:
-                    kwargs[param] = await self._value_of(await asyncio.shield(self._products[dep]))
+                kwargs[param] = await self._dep_value(dep)
         except _Failed as failed:
             error = TaskFailedError(
                 name, failed.root.detail, upstream=failed.root.upstream or failed.root.task
@@ -505,6 +513,78 @@ class TaskRun:
             self._transient_values.pop(transient, None)
 
     # ------------------------------------------------------------------ helpers
+    def _slot(self) -> Any:
+        return self._slots if self._slots is not None else contextlib.nullcontext()
+
+    def _cached(self, name: str, product: Checksum) -> None:
+        now = time.monotonic()
+        self._update(name, state="cached", product=product, started=now, finished=now)
+
+    async def _known_result(self, fingerprint: Checksum) -> Checksum | None:
+        """The result known for an execution fingerprint: memory, then the database."""
+        cache = get_transformation_cache()
+        known = cache.get_result(fingerprint)
+        if known is None:
+            known = await persistence.get_transformation_result(fingerprint)
+            if known is not None:
+                cache.register_result(fingerprint, known)
+        return known
+
+    async def _product_of(self, dep: str) -> Checksum:
+        try:
+            return await asyncio.shield(self._products[dep])
+        except _Failed as failed:
+            raise _Failed(failed.root) from None
+
+    async def _dep_input(self, dep: str) -> tuple[Checksum, Any]:
+        """(checksum in the execution fingerprint, argument of the transformation) of a
+        non-transient dependency; a whole stream is the list of its item values."""
+        product = await self._product_of(dep)
+        if self.invocation[dep].taskdef.is_stream:
+            buffer = to_buffer(await self._stream_values(product), "mixed")
+            return buffer.get_checksum(), buffer
+        return product, self._held.get(dep, product)
+
+    async def _dep_value(self, dep: str) -> Any:
+        """The value of a dependency, for code called in this process."""
+        if self.invocation[dep].taskdef.transient:
+            return await self._transient_value(dep)
+        product = await self._product_of(dep)
+        if self.invocation[dep].taskdef.is_stream:
+            return await self._stream_values(product)
+        return await self._value_of(product)
+
+    async def _dependency_inputs(
+        self, planned: PlannedTask, *, skip: str | None = None
+    ) -> tuple[dict[str, Checksum], dict[str, Any], dict[str, Checksum]]:
+        """Inputs of the execution fingerprint (options and dependency products), the
+        transformation's arguments, and transient dependencies' plan fingerprints."""
+        inputs = {opt: buf.get_checksum() for opt, buf in planned.option_buffers.items()}
+        args: dict[str, Any] = dict(planned.option_buffers)
+        transient_inputs: dict[str, Checksum] = {}
+        for param, dep in planned.deps.items():
+            if param == skip:
+                continue
+            if self.invocation[dep].taskdef.transient:
+                transient_inputs[param] = self.invocation[dep].plan_fingerprint
+                continue
+            inputs[param], args[param] = await self._dep_input(dep)
+        return inputs, args, transient_inputs
+
+    async def _stream_values(self, product: Checksum) -> list[Any]:
+        values = []
+        for checksum in await self._stream_list(product):
+            values.append(from_buffer(await self._buffer_of(checksum), "mixed"))
+        return values
+
+    async def _buffer_of(self, checksum: Checksum) -> Buffer:
+        buffer = self._item_buffers.get(checksum)
+        if buffer is None:
+            from ..execute import resolve_buffer
+
+            buffer = await resolve_buffer(checksum, what="task product")
+        return buffer
+
     async def _check_product(self, planned: PlannedTask, product: Checksum, *, value: Any) -> None:
         """Check a product against its declared type (skipped when a recorded plan vouches)."""
         if value is _NOT_YET:
@@ -514,10 +594,7 @@ class TaskRun:
             raise TaskFailedError(planned.name, f"product {_short(value)} fails {failing}")
 
     async def _value_of(self, checksum: Checksum) -> Any:
-        from ..execute import resolve_buffer
-
-        buffer: Buffer = await resolve_buffer(checksum, what="task product")
-        return from_buffer(buffer, "mixed")
+        return from_buffer(await self._buffer_of(checksum), "mixed")
 
 
 class _NotYet:
