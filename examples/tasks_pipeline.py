@@ -1,5 +1,6 @@
 """Weather stations, as typed tasks: generate readings, clean them, analyse each station,
-summarize. Every task runs as a Seamless transformation, so a second run is all cache hits
+summarize; and a stream of daily batches, analysed item by item as the batches arrive, then
+summed up into a trend. Every task runs as a Seamless transformation, so a second run is all cache hits
 (also in a new process with SEAMLESS_CACHE set), and changing an option re-runs only what it
 reaches: a cleaning threshold that removes the same readings re-runs the cleaning and nothing
 after it (early cut-off).
@@ -16,7 +17,7 @@ import argparse
 import seamless
 import seamless.config
 
-from seamless_transformer.tasks import Option, TaskEnv
+from seamless_transformer.tasks import Option, Stream, TaskEnv
 
 STATIONS = ("north", "south", "east")
 
@@ -30,7 +31,7 @@ def build_env() -> TaskEnv:
     env.define_type("station", lambda v: v in STATIONS)
     env.define_type("readings", lambda v: isinstance(v, dict) and set(v) == set(STATIONS))
     env.define_type("stats", lambda v: isinstance(v, dict) and {"mean", "n"} <= set(v))
-    env.define_type("summary", lambda v: isinstance(v, dict) and set(v) == set(STATIONS))
+    env.define_type("summary", lambda v: isinstance(v, dict) and set(STATIONS) <= set(v))
 
     def generate(seed, per_station):
         import random
@@ -84,14 +85,45 @@ def build_env() -> TaskEnv:
             options={"station": Option("station", default=station)},
         )
 
-    def summarize(north, south, east):
-        return {"north": north, "south": south, "east": east}
+    env.define_type("batch", lambda v: isinstance(v, list) and all(abs(x) < 100 for x in v))
+
+    def daily_batches(generate, days):
+        # a stream: one batch of cleaned north readings per "day", yielded as it is ready
+        values = [v for v in generate["north"] if abs(v) < 100]
+        size = max(1, len(values) // days)
+        for day in range(days):
+            yield values[day * size : (day + 1) * size]
+
+    env.define_task(
+        "daily_batches",
+        daily_batches,
+        product=Stream("batch"),
+        deps=["generate"],
+        options={"days": Option("count", default=10)},
+    )
+
+    def daily_mean(daily_batches):
+        # item by item: one transformation per batch, started as soon as the batch arrives
+        return round(sum(daily_batches) / len(daily_batches), 3)
+
+    env.define_task(
+        "daily_mean",
+        daily_mean,
+        product=Stream("number"),
+        deps=["daily_batches"],
+        itemwise="daily_batches",
+    )
+
+    def summarize(north, south, east, daily_mean):
+        # daily_mean is consumed whole: the list of all its items
+        trend = round(daily_mean[-1] - daily_mean[0], 3)
+        return {"north": north, "south": south, "east": east, "north_trend": trend}
 
     env.define_task(
         "summarize",
         summarize,
         product="summary",
-        deps={s: f"analyse_{s}" for s in STATIONS},
+        deps={**{s: f"analyse_{s}" for s in STATIONS}, "daily_mean": "daily_mean"},
     )
     return env
 
@@ -118,9 +150,13 @@ def main() -> None:
     run = invocation.start(progress=not args.no_progress).wait()
     summary = run.results()["summarize"]
     for name, node in run.nodes.items():
-        print(f"  {name:16s} {node.state:7s} {node.duration or 0:6.3f} s")
-    for station, stats in summary.items():
+        items = f"  {node.items_done}/{node.items} items" if node.items else ""
+        print(f"  {name:16s} {node.state:7s} {node.duration or 0:6.3f} s{items}")
+    for station in STATIONS:
+        stats = summary[station]
         print(f"{station:6s} mean {stats['mean']:7.3f} over {stats['n']} readings")
+    daily = run.nodes["daily_mean"]
+    print(f"north trend over {daily.items} days: {summary['north_trend']:+.3f}")
     if args.mermaid:
         print(run.to_mermaid())
     seamless.close()

@@ -341,7 +341,9 @@ class StreamRunMixin:
         known = await self._known_result(fingerprint)  # type: ignore[attr-defined]
         if known is not None:
             now = time.monotonic()
-            self._item_update(name, index, state="cached", checksum=known, started=now, finished=now)
+            self._item_update(
+                name, index, state="cached", checksum=known, started=now, finished=now
+            )
             channel.put(index, known)
             return
         item_arg = self._item_buffers.get(checksum, checksum)

@@ -1,0 +1,218 @@
+"""Task layer, streams: producers store items as they come, item-wise consumers pipeline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from seamless_transformer.tasks import Stream, TaskEnv, TaskFailedError
+
+
+def executions(log: Path) -> list[str]:
+    return log.read_text().split() if log.exists() else []
+
+
+def base_env() -> TaskEnv:
+    env = TaskEnv()
+    env.define_type("number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+    env.define_type("numbers", lambda v: isinstance(v, list))
+    env.define_type("path", lambda v: isinstance(v, str))
+    return env
+
+
+def test_consumers_start_before_the_producer_finishes_and_pipeline():
+    env = base_env()
+
+    def produce(n, delay):
+        import time
+
+        for i in range(n):
+            time.sleep(delay)
+            yield i
+
+    def work(produce, cost):
+        import time
+
+        time.sleep(cost)
+        return produce * 10
+
+    def total(work):
+        return sum(work)
+
+    env.define_task(
+        "produce", produce, product=Stream("number"), options={"n": "number", "delay": "number"}
+    )
+    env.define_task(
+        "work",
+        work,
+        product=Stream("number"),
+        deps=["produce"],
+        options={"cost": "number"},
+        itemwise="produce",
+    )
+    env.define_task("total", total, product="number", deps=["work"])
+    invocation = env.invoke("total", {"produce": {"n": 10, "delay": 0.2}, "work": {"cost": 0.5}})
+    run = invocation.start(nparallel=4).wait(120)
+    assert run.results() == {"total": 450}
+    producer_end = run.nodes["produce"].finished
+    producer_time = producer_end - run.nodes["produce"].started
+    items = run.items("work")
+    assert [i.state for i in items] == ["done"] * 10
+    assert items[0].started < producer_end  # consumers start before the producer ends
+    consumer_time = 10 * 0.5
+    elapsed = run.finished - run.started
+    assert producer_time >= 1.9
+    assert elapsed < 0.7 * (producer_time + consumer_time), (elapsed, producer_time)
+    assert run.nodes["work"].items == 10 and run.nodes["work"].items_done == 10
+
+
+def chain_env(log: Path, gate: Path) -> TaskEnv:
+    env = base_env()
+
+    def produce(values, log):
+        with open(log, "a") as f:
+            f.write("generator\n")
+        yield from values
+
+    def first(produce, log, gate):
+        import os
+        import time
+
+        if produce == 3:
+            while not os.path.exists(gate):
+                time.sleep(0.02)
+        if produce == 13:
+            raise ValueError("thirteen")
+        with open(log, "a") as f:
+            f.write(f"first:{produce}\n")
+        return produce + 1000
+
+    def second(first, log):
+        with open(log, "a") as f:
+            f.write(f"second:{first}\n")
+        return first * 2
+
+    env.define_task(
+        "produce", produce, product=Stream("number"), options={"values": "numbers", "log": "path"}
+    )
+    env.define_task(
+        "first",
+        first,
+        product=Stream("number"),
+        deps=["produce"],
+        options={"log": "path", "gate": "path"},
+        itemwise="produce",
+    )
+    env.define_task(
+        "second",
+        second,
+        product=Stream("number"),
+        deps=["first"],
+        options={"log": "path"},
+        itemwise="first",
+    )
+    return env
+
+
+def chain_options(log: Path, gate: Path, values: list) -> dict:
+    return {
+        "produce": {"values": values, "log": str(log)},
+        "first": {"log": str(log), "gate": str(gate)},
+        "second": {"log": str(log)},
+    }
+
+
+def test_a_slow_item_does_not_delay_the_other_chains(tmp_path: Path):
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    env = chain_env(log, gate)
+    run = env.invoke("second", chain_options(log, gate, [1, 2, 3, 4, 5, 6])).start()
+    deadline = time.monotonic() + 60
+    while [i.state for i in run.items("second")].count("done") < 5:
+        assert time.monotonic() < deadline, run.items("second")
+        time.sleep(0.02)
+    # every chain but item 2 (value 3) is through both steps while item 2 is still running
+    states = {i.index: i.state for i in run.items("second")}
+    assert {k: v for k, v in states.items() if k != 2} == dict.fromkeys([0, 1, 3, 4, 5], "done")
+    assert run.items("first")[2].state == "running"
+    assert run.states["second"] == "running"
+    gate.write_text("go")
+    run.wait(60)
+    assert run.value("second") == [2002, 2004, 2006, 2008, 2010, 2012]
+    assert (
+        max(run.items("second")[k].finished for k in (0, 1, 3, 4, 5))
+        < run.items("first")[2].finished
+    )
+
+
+def test_rerun_with_one_changed_item_runs_exactly_one_item_chain(tmp_path: Path):
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    gate.write_text("open")
+    env = chain_env(log, gate)
+    first = env.invoke("second", chain_options(log, gate, [1, 2, 3, 4, 5])).start().wait(60)
+    assert first.value("second") == [2002, 2004, 2006, 2008, 2010]
+    assert len(executions(log)) == 1 + 5 + 5
+    run = env.invoke("second", chain_options(log, gate, [1, 2, 30, 4, 5])).start().wait(60)
+    assert run.value("second") == [2002, 2004, 2060, 2008, 2010]
+    assert executions(log)[11:] == ["generator", "first:30", "second:1030"]
+    assert [i.state for i in run.items("first")] == ["cached", "cached", "done", "cached", "cached"]
+
+
+def test_a_cached_stream_replays_without_running_the_generator(tmp_path: Path):
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    gate.write_text("open")
+    env = chain_env(log, gate)
+    opts = chain_options(log, gate, [7, 8])
+    del opts["second"]
+    env.invoke("first", opts).start().wait(60)
+    assert executions(log) == ["generator", "first:7", "first:8"]
+    # a new consumer of the same stream: the producer is cached and replays its items
+    invocation = env.invoke("second", chain_options(log, gate, [7, 8]))
+    run = invocation.start().wait(60)
+    assert run.states == {"produce": "cached", "first": "cached", "second": "done"}
+    assert [i.state for i in run.items("produce")] == ["cached", "cached"]
+    assert run.value("second") == [2014, 2016]
+    assert executions(log).count("generator") == 1
+
+
+def test_a_failing_item_is_reported_with_its_index_and_the_rest_complete(tmp_path: Path):
+    log, gate = tmp_path / "log", tmp_path / "gate"
+    gate.write_text("open")
+    env = chain_env(log, gate)
+    run = env.invoke("second", chain_options(log, gate, [1, 2, 13, 4])).start().wait(60)
+    first, second = run.items("first"), run.items("second")
+    assert [i.state for i in first] == ["done", "done", "failed", "done"]
+    assert first[2].error.item == 2 and "ValueError: thirteen" in first[2].error.detail
+    assert "item 2" in str(first[2].error)
+    assert [i.state for i in second] == ["done", "done", "failed", "done"]
+    assert second[2].error.upstream == "first"
+    assert run.states == {"produce": "done", "first": "failed", "second": "failed"}
+    assert "1 of 4 item(s) failed; item 2" in str(run.errors["first"])
+    with pytest.raises(TaskFailedError):
+        run.results()
+    assert sorted(executions(log)) == sorted(
+        ["generator", "first:1", "first:2", "first:4", "second:1001", "second:1002", "second:1004"]
+    )
+
+
+def test_items_are_checked_against_the_item_type_as_they_arrive():
+    env = base_env()
+
+    def produce(n):
+        for i in range(n):
+            yield "three" if i == 3 else i
+
+    def double(produce):
+        return produce * 2
+
+    env.define_task("produce", produce, product=Stream("number"), options={"n": "number"})
+    env.define_task(
+        "double", double, product=Stream("number"), deps=["produce"], itemwise="produce"
+    )
+    run = env.invoke("double", {"produce": {"n": 5}}).start().wait(60)
+    items = run.items("produce")
+    assert [i.state for i in items] == ["done", "done", "done", "failed", "done"]
+    assert "item 'three' fails type 'number'" in items[3].error.detail
+    assert [i.state for i in run.items("double")] == ["done", "done", "done", "failed", "done"]
+    assert run.states["produce"] == "failed"
