@@ -58,3 +58,38 @@ def test_diamond_runs_on_dask_then_is_cached(persistent: Any, dask_remote: Any) 
     assert set(again.states.values()) == {"cached"}
     assert again.results() == run.results()
     assert len(seen_keys(dask_remote)) == before  # nothing was submitted
+
+
+def test_stream_items_run_on_dask(persistent: Any, dask_remote: Any) -> None:
+    from seamless_transformer.tasks import Stream, TaskEnv
+
+    env = TaskEnv()
+    env.define_type("number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    def produce(n, salt):
+        for i in range(n):
+            yield i + salt
+
+    def square(produce):
+        return produce * produce
+
+    env.define_task(
+        "produce", produce, product=Stream("number"), options={"n": "number", "salt": "number"}
+    )
+    env.define_task(
+        "square", square, product=Stream("number"), deps=["produce"], itemwise="produce"
+    )
+    salt = time.time_ns() % 1_000_000
+    run = env.invoke("square", {"produce": {"n": 4, "salt": salt}}).start().wait(120)
+    assert run.value("square") == [(i + salt) ** 2 for i in range(4)]
+    items = run.items("square")
+    assert [i.state for i in items] == ["done"] * 4
+    submitted = seen_keys(dask_remote)
+    from seamless import Checksum
+
+    from seamless_transformer.tasks.fingerprints import execution_fingerprint
+
+    code = env["square"].code_checksum
+    for item in run.items("produce"):
+        fingerprint = execution_fingerprint(code=code, inputs={"produce": Checksum(item.checksum)})
+        assert keys.transformation_key("base", fingerprint) in submitted

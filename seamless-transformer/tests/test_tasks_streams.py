@@ -216,3 +216,21 @@ def test_items_are_checked_against_the_item_type_as_they_arrive():
     assert "item 'three' fails type 'number'" in items[3].error.detail
     assert [i.state for i in run.items("double")] == ["done", "done", "done", "failed", "done"]
     assert run.states["produce"] == "failed"
+
+
+def test_progress_bar_and_live_state_count_items(capsys):
+    env = base_env()
+
+    def produce(n):
+        yield from range(n)
+
+    def plus(produce):
+        return produce + 1
+
+    env.define_task("produce", produce, product=Stream("number"), options={"n": "number"})
+    env.define_task("plus", plus, product=Stream("number"), deps=["produce"], itemwise="produce")
+    run = env.invoke("plus", {"produce": {"n": 6}}).start(progress=True).wait(60)
+    assert run.value("plus") == [1, 2, 3, 4, 5, 6]
+    assert (run.nodes["plus"].items, run.nodes["plus"].items_done) == (6, 6)
+    assert "items 12/12" in capsys.readouterr().err
+    assert 'plus["plus : Stream[number]<br/>done 6/6 items' in run.to_mermaid()
