@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,31 @@ from _servers import (  # noqa: F401  (pytest fixtures)
     remote_clients_session,
     run_jobserver,
 )
+
+
+def _reset_all() -> None:
+    import seamless_config
+    from seamless_remote.registry import get_remote_registry
+    from seamless_remote.session import get_session_registry
+    from seamless_transformer.remote_backend import get_remote_backend_registry
+    from seamless_transformer.transformation_cache import get_transformation_cache
+
+    get_transformation_cache().reset()
+    get_remote_backend_registry().reset()
+    seamless_config.reset()
+    get_remote_registry().reset()
+    get_session_registry().reset()
+
+
+@pytest.fixture(autouse=True)
+def _clean_client_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process as a client: no SEAMLESS_* variables, fresh registries per test."""
+    for name in list(os.environ):
+        if name.startswith("SEAMLESS_"):
+            monkeypatch.delenv(name)
+    _reset_all()
+    yield
+    _reset_all()
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +63,10 @@ def side_effects(tmp_path: Path) -> Path:
     path = tmp_path / "side-effects.txt"
     path.touch()
     return path
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # noqa: ARG001
+    """Close Seamless once, at the end (it is terminal for the process)."""
+    import seamless
+
+    seamless.close()

@@ -1,6 +1,7 @@
 """The interface that remote execution backends (seamless-dask, the jobserver client) plug into.
 
-A backend is registered once (``register_remote_backend``); with execution ``remote`` every
+A backend is registered once (``register_remote_backend``; the jobserver backend is built in
+and chosen by ``remote: jobserver``, see ``get_remote_backend``); with execution ``remote`` every
 transformation that is not ``.local`` and has no cached result is handed to
 ``backend.compute(transformation)``. The backend returns the result checksum (the result buffer
 and database entry having been written by the worker), or raises; the exception text becomes
@@ -91,8 +92,21 @@ def unregister_remote_backend(backend: RemoteBackend | None = None) -> None:
 
 
 def get_remote_backend() -> RemoteBackend | None:
-    """The registered remote execution backend, or None."""
-    return _remote_backend_registry.get()
+    """The backend for remote work, or None.
+
+    The jobserver backend (:mod:`.jobserver_backend`, built in: it needs only
+    seamless_remote's jobserver client) when ``remote: jobserver`` is selected, or when no
+    remote target is selected, no backend is registered and a jobserver is active;
+    otherwise the registered backend (seamless-dask's).
+    """
+    from .jobserver_backend import JobserverBackend, jobserver_is_active
+    from .selection import get_remote_target
+
+    target = get_remote_target()
+    backend = _remote_backend_registry.get()
+    if target == "jobserver" or (backend is None and target is None and jobserver_is_active()):
+        return JobserverBackend()
+    return backend
 
 
 __all__ = [

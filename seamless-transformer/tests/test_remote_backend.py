@@ -135,3 +135,39 @@ def test_registry():
     assert get_remote_backend() is None
     with pytest.raises(TypeError):
         register_remote_backend(object())  # type: ignore[arg-type]
+
+
+def test_jobserver_backend_is_chosen_by_the_remote_target():
+    from seamless_remote import jobserver_remote
+
+    from seamless_transformer.jobserver_backend import JobserverBackend
+
+    registered = InProcessBackend()
+    register_remote_backend(registered)
+    select.select_remote("jobserver")
+    assert isinstance(get_remote_backend(), JobserverBackend)
+    select.select_remote("daskserver")
+    assert get_remote_backend() is registered
+    select.select_remote(None)
+    assert get_remote_backend() is registered
+    get_remote_backend_registry().reset()
+    assert get_remote_backend() is None
+    jobserver_remote.define_jobserver("http://127.0.0.1:9")
+    try:
+        assert isinstance(get_remote_backend(), JobserverBackend)  # the only one active
+    finally:
+        jobserver_remote.deactivate()
+
+
+def test_jobserver_backend_without_a_jobserver_names_the_fix(remote_mode):
+    from seamless_remote import jobserver_remote
+
+    jobserver_remote.deactivate()
+    select.select_remote("jobserver")
+
+    @direct
+    def one():
+        return 1
+
+    with pytest.raises(TransformationError, match="no jobserver is active"):
+        one()
