@@ -139,7 +139,6 @@ def test_registry():
 
 def test_jobserver_backend_is_chosen_by_the_remote_target():
     from seamless_remote import jobserver_remote
-
     from seamless_transformer.jobserver_backend import JobserverBackend
 
     registered = InProcessBackend()
