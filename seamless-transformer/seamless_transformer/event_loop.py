@@ -8,11 +8,16 @@ here and wait; async entry points called from another loop await it through ``wr
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import threading
+import time
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+#: After Ctrl-C, how long a sync call waits for its coroutine to unwind on the loop (seconds).
+INTERRUPT_WAIT = 10.0
 
 
 class LoopRegistry:
@@ -68,8 +73,49 @@ def get_loop_registry() -> LoopRegistry:
     return _loop_registry
 
 
+class _Tracked:
+    """A coroutine submitted to the background loop, with events for "started" and "finished"."""
+
+    def __init__(self, coro: Coroutine[Any, Any, T]) -> None:
+        self.coro = coro
+        self.started = threading.Event()
+        self.finished = threading.Event()
+
+    async def run(self) -> Any:
+        self.started.set()
+        try:
+            return await self.coro
+        finally:
+            self.finished.set()
+
+    def submit(self) -> concurrent.futures.Future[Any]:
+        return asyncio.run_coroutine_threadsafe(self.run(), get_loop_registry().get_loop())
+
+    def cancel_and_wait(self, future: concurrent.futures.Future[Any]) -> None:
+        """Cancel, then wait until the coroutine has unwound on the loop (bounded).
+
+        The caller was interrupted (Ctrl-C): its cleanup, such as an async generator's
+        ``aclose()``, must not find the coroutine still running.
+        """
+        future.cancel()
+        deadline = time.monotonic() + INTERRUPT_WAIT
+        not_started_since = time.monotonic()
+        while not self.finished.wait(0.05):
+            now = time.monotonic()
+            if now > deadline:
+                return
+            if self.started.is_set():
+                not_started_since = now
+            elif now - not_started_since > 0.5:  # canceled before it ever ran
+                return
+
+
 def run_sync(coro: Coroutine[Any, Any, T], *, what: str) -> T:
-    """Run ``coro`` on the background loop and wait for it (the sync wrapper of every API)."""
+    """Run ``coro`` on the background loop and wait for it (the sync wrapper of every API).
+
+    An exception raised in this thread while waiting (KeyboardInterrupt on Ctrl-C) cancels the
+    coroutine, waits for it to unwind, and is then raised unchanged.
+    """
     registry = get_loop_registry()
     if registry.in_loop_thread():
         coro.close()
@@ -77,17 +123,33 @@ def run_sync(coro: Coroutine[Any, Any, T], *, what: str) -> T:
             f"Cannot block on {what} from within the running event loop; "
             "use the async form (await transformation.task() / .computation())"
         )
-    future = asyncio.run_coroutine_threadsafe(coro, registry.get_loop())
-    return future.result()
+    tracked = _Tracked(coro)
+    future = tracked.submit()
+    try:
+        return future.result()
+    except BaseException:
+        if not future.done():
+            tracked.cancel_and_wait(future)
+        raise
 
 
 async def run_async(coro: Coroutine[Any, Any, T]) -> T:
-    """Await ``coro`` on the background loop, from any loop."""
+    """Await ``coro`` on the background loop, from any loop.
+
+    When the awaiting task is cancelled (``asyncio.run`` does that on Ctrl-C), the coroutine is
+    cancelled too and has unwound before the cancellation propagates.
+    """
     registry = get_loop_registry()
     if registry.in_loop_thread():
         return await coro
-    future = asyncio.run_coroutine_threadsafe(coro, registry.get_loop())
-    return await asyncio.wrap_future(future)
+    tracked = _Tracked(coro)
+    future = tracked.submit()
+    try:
+        return await asyncio.wrap_future(future)
+    except asyncio.CancelledError:
+        if not tracked.finished.is_set():
+            await asyncio.get_running_loop().run_in_executor(None, tracked.cancel_and_wait, future)
+        raise
 
 
 def submit(coro: Awaitable[T]) -> Any:

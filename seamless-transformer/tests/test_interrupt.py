@@ -1,0 +1,118 @@
+"""Ctrl-C during TransformationList.run() is a KeyboardInterrupt, and the cache stays consistent.
+
+A child process runs a TransformationList against the real hashserver and database; once its
+transformations are executing, the test sends it SIGINT, as a terminal does on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+CHILD = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import seamless, seamless_config
+    seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
+    from seamless.transformer import delayed
+    from seamless_transformer import TransformationList
+
+    @delayed
+    def slow_double(i, marker_dir):
+        import os, time
+        open(os.path.join(marker_dir, f"started-{i}"), "w").close()
+        time.sleep(0.4)
+        return 2 * i
+
+    marker_dir = sys.argv[2]
+    items = TransformationList(
+        [slow_double(i, marker_dir) for i in range(40)], nparallel=4, show_progress=False
+    )
+    if sys.argv[1] in ("handler", "async-handler"):
+        try:
+            if sys.argv[1] == "handler":
+                items.run()
+            else:
+                import asyncio
+                asyncio.run(items.task())
+        except KeyboardInterrupt:
+            print("caught KeyboardInterrupt", flush=True)
+            sys.exit(3)
+        except BaseException as exc:
+            print(f"caught {type(exc).__name__}: {exc}", flush=True)
+            sys.exit(4)
+        print("finished without interruption", flush=True)
+        sys.exit(5)
+    values = items.run()
+    print(json.dumps(values), flush=True)
+    seamless.close()
+    """
+)
+
+
+def _child(tmp_path: Path, remote_clients: dict, mode: str, markers: Path) -> subprocess.Popen:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    env = {"TEST_REMOTE_CLIENTS": json.dumps(remote_clients), "PATH": "/usr/bin:/bin"}
+    return subprocess.Popen(
+        [sys.executable, str(script), mode, str(markers)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _interrupt_when_running(process: subprocess.Popen, markers: Path, count: int) -> None:
+    deadline = time.monotonic() + 120
+    while len(list(markers.glob("started-*"))) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the transformations never started"
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("mode", ["handler", "async-handler"])
+def test_sigint_raises_keyboard_interrupt(tmp_path, remote_clients, mode):
+    """Sync run() and asyncio.run(task()): the user's ``except KeyboardInterrupt`` runs."""
+    markers = tmp_path / "markers-handler"
+    markers.mkdir()
+    process = _child(tmp_path, remote_clients, mode, markers)
+    _interrupt_when_running(process, markers, 6)
+    out, err = process.communicate(timeout=120)
+    assert "caught KeyboardInterrupt" in out, (out, err)
+    assert process.returncode == 3, (out, err)
+    assert "aclose()" not in err
+
+
+@pytest.mark.timeout(300)
+def test_sigint_without_handler_exits_as_interrupted_and_cache_stays_consistent(
+    tmp_path, remote_clients
+):
+    markers = tmp_path / "markers-plain"
+    markers.mkdir()
+    process = _child(tmp_path, remote_clients, "plain", markers)
+    _interrupt_when_running(process, markers, 6)
+    out, err = process.communicate(timeout=120)
+    # Python's own Ctrl-C exit: killed by SIGINT, traceback ending in KeyboardInterrupt
+    assert process.returncode == -signal.SIGINT, (process.returncode, err)
+    assert "\nKeyboardInterrupt\n" in err, err  # the traceback's last line
+    assert "RuntimeError" not in err
+    # a fresh process sees only complete results: every cached one resolves correctly, and
+    # the items finished before the interrupt (at least 2 of the 6 started) are not redone
+    for marker in markers.iterdir():
+        marker.unlink()
+    again = _child(tmp_path, remote_clients, "plain", markers)
+    out, err = again.communicate(timeout=240)
+    assert again.returncode == 0, err
+    assert json.loads(out.strip().splitlines()[-1]) == [2 * i for i in range(40)]
+    assert len(os.listdir(markers)) <= 38
