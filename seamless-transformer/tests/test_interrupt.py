@@ -19,7 +19,9 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import json, os, sys, time
+    import json, os, signal, sys, time
+    # as in a terminal, even when the test runner was started with SIGINT ignored (background)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import seamless, seamless_config
     seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
     from seamless.transformer import delayed
