@@ -90,6 +90,17 @@ class DaskRemoteBackend(RemoteBackend):
         finally:
             manager.release()
 
+    def claims_unselected_work(self) -> bool:
+        """Seamless 1.x: a registered SeamlessDaskClient runs the work for which no execution
+        mode was selected explicitly; never from code that already runs in a Dask task."""
+        from .transformer_client import get_seamless_dask_client
+
+        if get_seamless_dask_client() is None:
+            return False
+        from .tasks import _current_worker
+
+        return _current_worker() is None
+
     async def cancel(self, transformation: Any) -> bool:
         """Cancel the Dask work of ``transformation``."""
         from .transformer_client import get_seamless_dask_client

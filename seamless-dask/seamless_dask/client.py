@@ -330,6 +330,7 @@ class SeamlessDaskClient:
             cached = self.get_transformation_futures(tf_checksum, resources=resources)
             if cached is not None:
                 self._by_transformation[transformation] = cached
+                transformation._dask_futures = cached
                 return cached
             tf_dict = transformation.build_dict(results)
             inline = _inline_buffers(transformation)
@@ -371,6 +372,7 @@ class SeamlessDaskClient:
                 dependencies=dep_futures,
             )
         self._by_transformation[transformation] = futures
+        transformation._dask_futures = futures  # the 1.x name (tests ask who_has base.key)
         return futures
 
     # ------------------------------------------------------------------ results

@@ -1,7 +1,8 @@
 """The process-wide SeamlessDaskClient (1.x name), and the remote backend that uses it.
 
 ``set_seamless_dask_client(client)`` registers the client and the ``daskserver`` remote backend
-of seamless_transformer, so ``direct``/``delayed`` with execution ``remote`` route through Dask.
+of seamless_transformer, so ``direct``/``delayed`` route through Dask: with execution ``remote``,
+and (Seamless 1.x) whenever execution ``process``/``spawn`` was not selected explicitly.
 ``set_seamless_dask_client(None)`` shuts the current one down and unregisters the backend.
 """
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
+from .client import define_extern_client
 from .errors import CorruptBufferError, ServerUnavailableError
 from .launched import launch_service, relaunch
 from .registry import LaunchedService, get_remote_registry
@@ -23,6 +24,7 @@ __all__ = [
     "DISABLED",
     "activate",
     "deactivate",
+    "define_extern_client",
     "get_buffer",
     "get_buffer_lengths",
     "has_read_server",

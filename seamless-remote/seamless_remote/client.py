@@ -164,10 +164,12 @@ def define_extern_client(
     directory: str | None = None,
     readonly: bool = True,
 ) -> None:
-    """Register a named client ("hashserver", "bufferfolder" or "database").
+    """Register a named client ("hashserver", "bufferfolder", "database" or "jobserver").
 
-    It is used once `buffer_remote.activate(extern_clients=[name])` or
-    `database_remote.activate(extern_clients=[name])` names it.
+    It is used once `buffer_remote.activate(extern_clients=[name])`,
+    `database_remote.activate(extern_clients=[name])` or
+    `jobserver_remote.activate(extern_clients=[name])` names it. The same function is
+    available as `buffer_remote.define_extern_client` (and so on), as in Seamless 1.x.
     """
     from .registry import get_remote_registry
 

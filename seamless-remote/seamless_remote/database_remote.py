@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import aiohttp
 from seamless import Checksum
 
+from .client import define_extern_client
 from .database_client import DatabaseClient
 from .errors import RemoteHTTPError
 from .execution_record import minimal_execution_record
@@ -26,6 +27,7 @@ __all__ = [
     "DISABLED",
     "activate",
     "deactivate",
+    "define_extern_client",
     "get_execution_record",
     "get_irreproducible_records",
     "get_rev_transformations",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from seamless import Checksum
 
-from .client import Client
+from .client import Client, define_extern_client
 from .errors import JobserverError, TransformationCanceledError
 from .launched import run_launcher
 from .registry import get_remote_registry
@@ -25,6 +26,7 @@ __all__ = [
     "activate",
     "cancel_transformation",
     "deactivate",
+    "define_extern_client",
     "define_jobserver",
     "has_jobserver",
     "run_transformation",
@@ -108,15 +110,21 @@ class JobserverClient(Client):
         return str(json.loads(reply.body)["status"])
 
 
-def activate(no_main: bool = False) -> None:
-    """Launch (or reconnect) the jobserver of the selected cluster and use it."""
-    if DISABLED or no_main:
+def activate(no_main: bool = False, extern_clients: Sequence[str] = ()) -> None:
+    """Use the jobservers named in ``extern_clients`` (see ``define_extern_client``), and,
+    unless ``no_main``, launch (or reconnect) the jobserver of the selected cluster first."""
+    if DISABLED:
         return
-    from seamless_config import tools
+    registry = get_remote_registry()
+    urls = [str(registry.get_extern(name, types=("jobserver",)).url) for name in extern_clients]
+    if not no_main:
+        from seamless_config import tools
 
-    conf = tools.configure_jobserver()
-    payload = run_launcher(conf)
-    define_jobserver(f"http://{payload.get('hostname') or 'localhost'}:{payload['port']}")
+        conf = tools.configure_jobserver()
+        payload = run_launcher(conf)
+        urls.insert(0, f"http://{payload.get('hostname') or 'localhost'}:{payload['port']}")
+    if urls or not no_main:
+        registry.jobserver_clients = [JobserverClient(url) for url in urls]
 
 
 def define_jobserver(url: str) -> None:

@@ -23,7 +23,7 @@ __all__ = [
     "get_remote_registry",
 ]
 
-EXTERN_TYPES = ("hashserver", "bufferfolder", "database")
+EXTERN_TYPES = ("hashserver", "bufferfolder", "database", "jobserver")
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,20 @@ def test_seamless_core_resolve_and_write_go_through_seamless_remote(hashserver):
     gc.collect()
     assert (hashserver.directory / cs_written[:2] / cs_written).exists()
     assert Checksum(cs_written).resolve("str") == "written by seamless-core"
+
+
+def test_1x_module_level_define_extern_client(hashserver, database):
+    """Seamless 1.x code defines clients through the ``*_remote`` modules themselves."""
+    from seamless_remote import database_remote
+
+    buffer_remote.define_extern_client("hs", "hashserver", url=hashserver.url, readonly=False)
+    database_remote.define_extern_client("db", "database", url=database.url, readonly=False)
+    buffer_remote.activate(no_main=True, extern_clients=["hs"])
+    database_remote.activate(no_main=True, extern_clients=["db"])
+    content = b"defined the 1.x way\n"
+    cs = Checksum(calculate_checksum(content))
+    assert asyncio.run(buffer_remote.write_buffer(cs, content)) is True
+    assert asyncio.run(buffer_remote.get_buffer(cs)).content == content
+    tf = Checksum(calculate_checksum(b"a transformation"))
+    assert asyncio.run(database_remote.set_transformation_result(tf, cs)) is True
+    assert asyncio.run(database_remote.get_transformation_result(tf)) == cs

@@ -102,3 +102,28 @@ def test_disabled_and_no_main_do_nothing(monkeypatch):
     monkeypatch.setattr(jobserver_remote, "DISABLED", True)
     jobserver_remote.activate()
     assert not jobserver_remote.has_jobserver()
+
+
+def test_1x_extern_jobserver_definition():
+    """Seamless 1.x: ``jobserver_remote.define_extern_client("js", "jobserver", url=...)``
+    followed by ``jobserver_remote.activate(no_main=True, extern_clients=["js"])``."""
+    from seamless_remote import buffer_remote, database_remote
+
+    assert buffer_remote.define_extern_client is jobserver_remote.define_extern_client
+    assert database_remote.define_extern_client is jobserver_remote.define_extern_client
+
+    async def main():
+        runner, url, seen = await _serve({TF: (200, RESULT)})
+        try:
+            jobserver_remote.deactivate()
+            jobserver_remote.define_extern_client("js", "jobserver", url=url)
+            jobserver_remote.activate(no_main=True, extern_clients=["js"])
+            assert jobserver_remote.has_jobserver()
+            answer = await jobserver_remote.run_transformation({}, tf_checksum=TF)
+            assert answer == {"result_checksum": Checksum(RESULT)}
+            assert [body["tf_checksum"] for body in seen] == [TF]
+        finally:
+            await runner.cleanup()
+            jobserver_remote.deactivate()
+
+    asyncio.run(main())

@@ -5,6 +5,7 @@ Re-exported by seamless-core as ``seamless.transformer``.
 
 import threading
 
+from .environment import Environment
 from .errors import TransformationError
 from .parallel import TransformationList, parallel, parallel_async
 from .transformation import Transformation
@@ -15,6 +16,7 @@ from .worker_pool import has_spawned, spawn
 global_lock = threading.Lock()
 
 __all__ = [
+    "Environment",
     "Transformation",
     "TransformationError",
     "TransformationList",

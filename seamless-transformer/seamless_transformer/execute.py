@@ -9,6 +9,7 @@ buffer before the database entry.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -117,8 +118,10 @@ def execute_dict(
 
 async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     """Run a blocking call in a fresh thread (no pool, so nested transformations never
-    starve for threads)."""
+    starve for threads), in a copy of the caller's context (so that code run by a Dask
+    task still sees ``distributed.get_worker()``)."""
     loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
     future: asyncio.Future[T] = loop.create_future()
 
     def deliver(value: Any, exc: BaseException | None) -> None:
@@ -137,7 +140,9 @@ async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
         else:
             loop.call_soon_threadsafe(deliver, value, None)
 
-    threading.Thread(target=target, name="seamless-transformation", daemon=True).start()
+    threading.Thread(
+        target=context.run, args=(target,), name="seamless-transformation", daemon=True
+    ).start()
     return await future
 
 

@@ -46,6 +46,11 @@ class RemoteBackend(abc.ABC):
         """Cancel remote work for ``transformation``; True if something was cancelled."""
         return False
 
+    def claims_unselected_work(self) -> bool:
+        """True when this backend runs the work for which no execution mode was selected
+        explicitly (Seamless 1.x: a registered SeamlessDaskClient). Default: False."""
+        return False
+
 
 class RemoteBackendRegistry:
     """Holds the registered backend (one at a time)."""

@@ -22,6 +22,16 @@ def get_execution() -> str:
     return mode if mode in EXECUTION_MODES else "process"
 
 
+def execution_was_set_explicitly() -> bool:
+    """True when ``execution`` came from a command, the profile, the environment or
+    ``select_execution`` (not from a default)."""
+    try:
+        from seamless_config import select
+    except ImportError:
+        return False
+    return bool(select.execution_was_set_explicitly())
+
+
 def get_remote_target() -> str | None:
     """The selected remote target ("daskserver", "jobserver") or None."""
     try:

@@ -83,6 +83,9 @@ class Transformation:
         self._exception: str | None = None
         self._canceled = False
         self._task: asyncio.Task[Checksum | None] | None = None
+        #: The Dask futures of the last Dask run (1.x name; ``.base.key`` is the base task's
+        #: key). Set by the Dask executor on the transformation it ran; None otherwise.
+        self._dask_futures: Any = None
         self._initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -359,7 +362,7 @@ class Transformation:
 
     async def _compute_impl(self, require_value: bool) -> Checksum | None:
         check_not_pure_dask("compute a transformation")
-        mode = "process" if self.local else selection.get_execution()
+        mode = self._execution_mode()
         backend = None
         if mode == "remote":
             from .remote_backend import get_remote_backend
@@ -398,6 +401,21 @@ class Transformation:
         if self._result_buffer is None or self._result_buffer.get_checksum() != result:
             self._result_buffer = cache.get_result_buffer(result)
         return result
+
+    def _execution_mode(self) -> str:
+        """The mode: "process" when local; else the selection, except that a registered
+        backend that claims unselected work (1.x: a registered SeamlessDaskClient) gets it
+        unless execution was selected explicitly."""
+        if self.local:
+            return "process"
+        mode = selection.get_execution()
+        if not selection.execution_was_set_explicitly():
+            from .remote_backend import get_remote_backend
+
+            backend = get_remote_backend()
+            if backend is not None and backend.claims_unselected_work():
+                return "remote"
+        return mode
 
     def _local_execute_func(self, mode: str):  # noqa: ANN202 - returns an ExecuteFunc
         from .execute import execute_in_process, resolve_inputs
@@ -544,9 +562,14 @@ class Transformation:
             return self._value_of(self._result_buffer)  # type: ignore[arg-type]
         return run_sync(self._value_core(), what="run()")
 
-    async def task(self) -> Any:
-        """Async form of run()."""
-        return await run_async(self._value_core())
+    def task(self) -> asyncio.Task[Any]:
+        """Async form of run(): an ``asyncio.Task`` on the running loop (as in Seamless 1.x,
+        so that ``asyncio.wait([tf.task() for tf in tfs], timeout=...)`` works)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # 1.x habit: loop.run_until_complete(tf.task())
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        return loop.create_task(run_async(self._value_core()))
 
     def start(self) -> Transformation:
         """Start computing in the background; returns self (for chaining)."""

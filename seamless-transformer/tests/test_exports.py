@@ -24,7 +24,7 @@ SHIM_NAMES = [
 def test_all_is_sorted_and_exact():
     public = sorted(name for name in seamless_transformer.__all__)
     assert seamless_transformer.__all__ == public
-    assert set(SHIM_NAMES) | {"TransformationError", "Transformer"} == set(public)
+    assert set(SHIM_NAMES) | {"Environment", "TransformationError", "Transformer"} == set(public)
     for name in public:
         assert hasattr(seamless_transformer, name)
 
@@ -38,6 +38,17 @@ def test_seamless_transformer_shim():
     namespace: dict = {}
     exec("from seamless.transformer import *", namespace)
     assert all(name in namespace for name in SHIM_NAMES)
+
+
+def test_seamless_1x_names():
+    """Names that Seamless 1.x code imports."""
+    from seamless.transformer import Environment
+
+    from seamless_transformer import worker
+
+    assert Environment is seamless_transformer.Environment
+    assert callable(worker.spawn) and callable(worker.shutdown_workers)
+    assert worker.has_spawned() is False
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,8 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
 
     This is the documented setup of Seamless 1.x (reference dask-remote.md 2.6): the same
     remote-clients dict goes to ``set_remote_clients`` (this process) and to the
-    ``SeamlessDaskClient`` (its worker plugin configures the workers).
+    ``SeamlessDaskClient`` (its worker plugin configures the workers); the registered client
+    runs the work, with no execution mode selected.
     """
     remote_clients = {
         kind: [{"readonly": False, "url": url, "remote_url": url}]
@@ -63,7 +64,6 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
         import seamless.config
         from seamless.transformer import delayed
 
-        from seamless_config.select import select_execution
         from seamless_dask.client import SeamlessDaskClient
         from seamless_dask.transformer_client import set_seamless_dask_client
     except ImportError as exc:
@@ -71,7 +71,6 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
     from distributed import Client
 
     seamless.config.set_remote_clients(remote_clients)
-    select_execution("remote")
     client = Client(options.scheduler, timeout="10s", set_as_default=False)
     seamless_client = SeamlessDaskClient(
         client,
