@@ -19,6 +19,12 @@ from typing import Any
 from ..errors import SeamlessTransformerError
 
 
+def short_repr(value: Any, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class TaskError(SeamlessTransformerError):
     """Base class of every task-layer error."""
 

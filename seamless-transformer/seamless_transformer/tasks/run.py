@@ -39,7 +39,7 @@ from ..transformation_cache import ExecutionResult, get_transformation_cache
 from ..transformer import Transformer, delayed
 from ..values import from_buffer, to_buffer
 from . import graph, records
-from .errors import TaskFailedError
+from .errors import TaskFailedError, short_repr
 from .fingerprints import execution_fingerprint
 from .streams import ItemStatus, StreamChannel, StreamRunMixin
 
@@ -492,7 +492,7 @@ class TaskRun(StreamRunMixin):
             kwargs.clear()
         failing = self.invocation.env.types.failing(planned.taskdef.product_name, value)
         if failing is not None:
-            raise TaskFailedError(name, f"product {_short(value)} fails {failing}")
+            raise TaskFailedError(name, f"product {short_repr(value)} fails {failing}")
         self._update(name, state="done", finished=time.monotonic())
         return value
 
@@ -591,7 +591,7 @@ class TaskRun(StreamRunMixin):
             value = await self._value_of(product)
         failing = self.invocation.env.types.failing(planned.taskdef.product_name, value)
         if failing is not None:
-            raise TaskFailedError(planned.name, f"product {_short(value)} fails {failing}")
+            raise TaskFailedError(planned.name, f"product {short_repr(value)} fails {failing}")
 
     async def _value_of(self, checksum: Checksum) -> Any:
         return from_buffer(await self._buffer_of(checksum), "mixed")
@@ -607,11 +607,6 @@ _NOT_YET: Any = _NotYet()
 
 def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     return func(**kwargs)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _consume(future: asyncio.Future[Any]) -> None:

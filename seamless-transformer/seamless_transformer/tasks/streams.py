@@ -29,7 +29,7 @@ from .. import persistence
 from ..transformation_cache import ExecutionResult, get_transformation_cache
 from ..values import from_buffer, to_buffer
 from . import records
-from .errors import TaskFailedError
+from .errors import TaskFailedError, short_repr
 from .fingerprints import execution_fingerprint
 
 if TYPE_CHECKING:
@@ -141,6 +141,14 @@ class StreamRunMixin:
             channel.put(index, checksum)
         channel.close(len(checksums))
 
+    async def _replay_recorded(self, planned: PlannedTask) -> Checksum | None:
+        """Replay a stream whose plan fingerprint has a recorded product (then cached)."""
+        recorded = await records.lookup(planned.plan_fingerprint)
+        if recorded is not None:
+            await self._replay(planned.name, recorded)
+            self._cached(planned.name, recorded)  # type: ignore[attr-defined]
+        return recorded
+
     async def _store_list(self, checksums: list[Checksum]) -> tuple[Checksum, Buffer]:
         buffer = to_buffer([c.hex() for c in checksums], "plain")
         if persistence.has_buffer_write():
@@ -160,10 +168,8 @@ class StreamRunMixin:
         name, taskdef = planned.name, planned.taskdef
         channel = self._channels[name]
         try:
-            recorded = await records.lookup(planned.plan_fingerprint)
+            recorded = await self._replay_recorded(planned)
             if recorded is not None:
-                await self._replay(name, recorded)
-                self._cached(name, recorded)  # type: ignore[attr-defined]
                 return recorded
             inputs, _, _ = await self._dependency_inputs(planned)  # type: ignore[attr-defined]
             kwargs = dict(planned.options)
@@ -235,7 +241,7 @@ class StreamRunMixin:
                 failing = types.failing(item_type, payload)
                 if failing is not None:
                     error = TaskFailedError(
-                        name, f"item {_short(payload)} fails {failing}", item=index
+                        name, f"item {short_repr(payload)} fails {failing}", item=index
                     )
                     self._item_update(name, index, state="failed", error=error, finished=now)
                     channel.fail(index, error)
@@ -270,10 +276,8 @@ class StreamRunMixin:
         name, taskdef = planned.name, planned.taskdef
         channel = self._channels[name]
         try:
-            recorded = await records.lookup(planned.plan_fingerprint)
+            recorded = await self._replay_recorded(planned)
             if recorded is not None:
-                await self._replay(name, recorded)
-                self._cached(name, recorded)  # type: ignore[attr-defined]
                 return recorded
             param = taskdef.itemwise
             assert param is not None
@@ -359,7 +363,7 @@ class StreamRunMixin:
             )
             failing = self.invocation.env.types.failing(taskdef.product.item, value)
             if failing is not None:
-                raise TaskFailedError(name, f"item {_short(value)} fails {failing}", item=index)
+                raise TaskFailedError(name, f"item {short_repr(value)} fails {failing}", item=index)
             self._keep(await self._buffer_of(result))  # type: ignore[attr-defined]
         except TaskFailedError as exc:
             error = TaskFailedError(name, exc.detail, item=index)
@@ -368,8 +372,3 @@ class StreamRunMixin:
             return
         self._item_update(name, index, state="done", checksum=result, finished=time.monotonic())
         channel.put(index, result)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
