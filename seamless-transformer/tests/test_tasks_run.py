@@ -301,3 +301,28 @@ def test_example_pipeline_runs(tmp_path: Path):
     assert "summarize        done" in out.stdout
     assert "north  mean" in out.stdout and "over 49 readings" in out.stdout
     assert "analyse_north -- north --> summarize" in out.stdout
+
+
+def test_transient_chain_and_transient_target():
+    env = typed_env()
+
+    def a(x):
+        return x + 1
+
+    def b(a):
+        return a * 2
+
+    def c(b):
+        return b + 100
+
+    env.define_task("a", a, product="number", options={"x": "number"}, transient=True)
+    env.define_task("b", b, product="number", deps=["a"], transient=True)
+    env.define_task("c", c, product="number", deps=["b"])
+    invocation = env.invoke(["c", "b"], {"a": {"x": 1}})
+    run = invocation.start().wait(60)
+    assert run.results() == {"c": 104, "b": 4}
+    assert run.states == {"a": "done", "b": "done", "c": "done"}
+    # c is cached by b's plan; the transient target b is computed again (never stored)
+    again = invocation.start().wait(60)
+    assert again.results() == {"c": 104, "b": 4}
+    assert again.states == {"a": "done", "b": "done", "c": "cached"}

@@ -302,6 +302,8 @@ class TaskRun(StreamRunMixin):
         for name, planned in self.invocation.tasks.items():
             if planned.taskdef.transient:
                 self._transient_pending[name] = set(self._users.get(name, ()))
+                if name in self.invocation.targets:
+                    self._transient_pending[name].add(_TARGET)
         try:
             await asyncio.gather(
                 *(
@@ -497,13 +499,13 @@ class TaskRun(StreamRunMixin):
         return value
 
     async def _run_transient_target(self, name: str) -> None:
-        self._transient_pending[name].add("__target__")
+        """A transient target: its value is kept for ``results()`` (the run holds it)."""
         try:
             self._target_values[name] = await self._transient_value(name)
         except _Failed:
             pass
         finally:
-            self._transient_pending[name].discard("__target__")
+            self._release(name, _TARGET)
 
     def _release(self, transient: str, user: str) -> None:
         """``user`` is finished with ``transient``; drop the value after the last user."""
@@ -603,6 +605,8 @@ class _NotYet:
 
 
 _NOT_YET: Any = _NotYet()
+#: Stands for "the caller" among the users of a transient target.
+_TARGET = "<target>"
 
 
 def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
