@@ -166,7 +166,7 @@ def test_a_cached_stream_replays_without_running_the_generator(tmp_path: Path):
     opts = chain_options(log, gate, [7, 8])
     del opts["second"]
     env.invoke("first", opts).start().wait(60)
-    assert executions(log) == ["generator", "first:7", "first:8"]
+    assert sorted(executions(log)) == ["first:7", "first:8", "generator"]
     # a new consumer of the same stream: the producer is cached and replays its items
     invocation = env.invoke("second", chain_options(log, gate, [7, 8]))
     run = invocation.start().wait(60)
