@@ -4,7 +4,9 @@ Lookup order for a transformation checksum (``evaluate``):
 1. the in-memory cache (tf checksum -> result checksum);
 2. the database (persistent mode);
 3. joining an identical transformation already in flight in this process;
-4. execution (the caller supplies how), then the result is stored: in persistent mode buffer
+4. with SEAMLESS_CACHE: waiting for another process that is computing it (compute_lock.py),
+   then the database again;
+5. execution (the caller supplies how), then the result is stored: in persistent mode buffer
    first, then the database entry; always in memory.
 
 Also the two hooks seamless-core's ``Checksum.fingertip()`` looks for:
@@ -17,12 +19,14 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from seamless import Buffer, Checksum
 
 from . import persistence
+from .compute_lock import transformation_lock
 
 DEFAULT_MAX_BUFFER_BYTES = 512 * 1024**2
 
@@ -143,18 +147,29 @@ class TransformationCache:
         future.add_done_callback(_consume_exception)
         self._inflight[key] = future
         try:
-            self.stats["executed"] += 1
-            outcome = await execute()
-            result = outcome.checksum
-            if persist:
-                await persistence.store_result(
-                    tf_checksum,
-                    result,
-                    outcome.buffer,
-                    scratch=scratch,
-                    leaf_buffers=outcome.leaf_buffers,
-                )
-            self.register_result(tf_checksum, result, outcome.buffer)
+            # only where the work runs: a client handing it to a backend takes no lock
+            lock = transformation_lock(tf_checksum) if latch == "local" else nullcontext(False)
+            async with lock as locked:
+                stored = None
+                if locked and lookup_database:  # another process may just have computed it
+                    stored = await persistence.get_transformation_result(tf_checksum)
+                if stored is not None:
+                    self.stats["database_hits"] += 1
+                    result = stored
+                    self.register_result(tf_checksum, result)
+                else:
+                    self.stats["executed"] += 1
+                    outcome = await execute()
+                    result = outcome.checksum
+                    if persist:
+                        await persistence.store_result(
+                            tf_checksum,
+                            result,
+                            outcome.buffer,
+                            scratch=scratch,
+                            leaf_buffers=outcome.leaf_buffers,
+                        )
+                    self.register_result(tf_checksum, result, outcome.buffer)
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc)
