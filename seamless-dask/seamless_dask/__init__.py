@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "DaskRemoteBackend": "backend",
+    "DaskExecutor": "executor",
     "DummySchedulerHandle": "dummy_scheduler",
     "FutureCache": "future_cache",
     "PermissionManager": "permissions",

@@ -1,9 +1,9 @@
-"""The process-wide SeamlessDaskClient (1.x name), and the remote backend that uses it.
+"""The process-wide SeamlessDaskClient (1.x name), and the executor that uses it.
 
-``set_seamless_dask_client(client)`` registers the client and the ``daskserver`` remote backend
-of seamless_transformer, so ``direct``/``delayed`` route through Dask: with execution ``remote``,
+``set_seamless_dask_client(client)`` registers the client and the ``daskserver`` executor of
+seamless_transformer, so ``direct``/``delayed`` route through Dask: with execution ``remote``,
 and (Seamless 1.x) whenever execution ``process``/``spawn`` was not selected explicitly.
-``set_seamless_dask_client(None)`` shuts the current one down and unregisters the backend.
+``set_seamless_dask_client(None)`` shuts the current one down and unregisters the executor.
 """
 
 from __future__ import annotations
@@ -13,33 +13,29 @@ from typing import Any
 
 
 class DaskClientRegistry:
-    """Holds the registered SeamlessDaskClient (one at a time)."""
+    """Holds the registered SeamlessDaskClient (one at a time) and its executor."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.client: Any = None
-        self.backend: Any = None
+        self.executor: Any = None
 
     def set(self, client: Any) -> None:
         """Register ``client`` (None: shut the current one down)."""
-        from seamless_transformer.remote_backend import (
-            register_remote_backend,
-            unregister_remote_backend,
-        )
+        from seamless_transformer.executors import register_executor, unregister_executor
 
-        from .backend import DaskRemoteBackend
+        from .executor import EXECUTOR_NAME, DaskExecutor
 
         with self._lock:
             old, self.client = self.client, client
             if client is None:
-                if self.backend is not None:
-                    unregister_remote_backend(self.backend)
-                    self.backend = None
-            elif self.backend is None:
-                self.backend = DaskRemoteBackend()
-                register_remote_backend(self.backend)
+                if self.executor is not None:
+                    unregister_executor(EXECUTOR_NAME, self.executor)
+                    self.executor = None
             else:
-                register_remote_backend(self.backend)
+                if self.executor is None:
+                    self.executor = DaskExecutor()
+                register_executor(EXECUTOR_NAME, self.executor)
         if old is not None and old is not client:
             old.close()
 

@@ -34,11 +34,11 @@ def _configure_remote_clients(remote_clients: Mapping[str, Any]) -> bool:
     seamless_config.set_remote_clients(dict(remote_clients), in_remote=in_remote)
     select.select_execution("remote")
     select.select_remote("daskserver")
-    from seamless_transformer.remote_backend import register_remote_backend
+    from seamless_transformer.executors import register_executor
 
-    from .backend import DaskRemoteBackend
+    from .executor import EXECUTOR_NAME, DaskExecutor
 
-    register_remote_backend(DaskRemoteBackend())
+    register_executor(EXECUTOR_NAME, DaskExecutor())
     return True
 
 

@@ -68,7 +68,7 @@ class PureDaskModeError(SeamlessTransformerError, RuntimeError):
 
 
 class RemoteBackendError(SeamlessTransformerError, RuntimeError):
-    """Execution "remote" was selected but no remote backend is registered."""
+    """Execution "remote" was selected but no remote executor is registered."""
 
     def __init__(self, *, remote: str | None) -> None:
         self.remote = remote
@@ -77,10 +77,11 @@ class RemoteBackendError(SeamlessTransformerError, RuntimeError):
     def __str__(self) -> str:
         target = f" (remote: {self.remote})" if self.remote else ""
         return (
-            f"Execution 'remote'{target} is selected, but no remote backend is registered. "
-            "A backend is registered when seamless_config activates a cluster with a "
-            "daskserver or jobserver (seamless.config.init() / set_stage()), or by calling "
-            "seamless_transformer.remote_backend.register_remote_backend(). Alternatively "
+            f"Execution 'remote'{target} is selected, but no remote executor is registered. "
+            "One is registered when seamless_config activates a cluster with a "
+            "daskserver or jobserver (seamless.config.init() / set_stage()), by "
+            "seamless_dask.set_seamless_dask_client(), or by calling "
+            "seamless_transformer.executors.register_executor(). Alternatively "
             "select '- execution: process' (or 'spawn') in seamless.yaml, or set "
             "transformer.local = True to run this transformer in-process."
         )

@@ -24,9 +24,10 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
-from . import persistence, selection
+from . import persistence
 from .errors import PureDaskModeError, RemoteBackendError, SpawnError, TransformationError
 from .event_loop import run_async, run_sync, submit
+from .executors import Executor, choose_executor
 from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache
 from .transformation_dict import transformation_buffer_bytes
@@ -195,6 +196,22 @@ class Transformation:
         """The buffers this transformation holds (code, inputs, modules, environment)."""
         return list(self._buffers.values())
 
+    def held_buffers(self) -> dict[Checksum, Buffer]:
+        """Checksum -> buffer of ``input_buffers()`` and of the upstream results this process
+        holds (for executors that resolve the inputs here)."""
+        known = dict(self._buffers)
+        for dep in self.upstream.values():
+            if dep._result_checksum is not None and dep._result_buffer is not None:
+                known[dep._result_checksum] = dep._result_buffer
+        return known
+
+    @property
+    def transformation_dict(self) -> dict[str, Any]:
+        """The transformation dict (after construction; do not modify it)."""
+        if self._tf_dict is None:
+            raise TransformationError("Transformation has not been constructed")
+        return self._tf_dict
+
     async def write_buffers(self) -> None:
         """Upload the input buffers (and the dict), recursively over upstream transformations."""
         for upstream in self.upstream.values():
@@ -362,16 +379,9 @@ class Transformation:
 
     async def _compute_impl(self, require_value: bool) -> Checksum | None:
         check_not_pure_dask("compute a transformation")
-        mode = self._execution_mode()
-        backend = None
-        if mode == "remote":
-            from .remote_backend import get_remote_backend
-
-            backend = get_remote_backend()
-            if backend is None:
-                raise RemoteBackendError(remote=selection.get_remote_target())
-            if self.dependencies:
-                return await self._compute_remote_unconstructed(backend)
+        executor = choose_executor(self)
+        if executor.accepts_dependencies and self.dependencies:
+            return await self._compute_unconstructed(executor)
         tf_checksum = await self._construction_core()
         if tf_checksum is None:
             return None
@@ -379,18 +389,14 @@ class Transformation:
         if self._result_checksum is not None:
             # The result is known but its buffer is gone: execute again.
             cache.forget(tf_checksum)
-        if backend is not None:
-            execute = self._remote_execute_func(backend)
-        else:
-            execute = self._local_execute_func(mode)
         try:
             result = await cache.evaluate(
                 tf_checksum,
-                execute,
+                lambda: self._execute_on(executor),
                 scratch=self.scratch,
                 lookup_database=self._result_checksum is None,
-                persist=backend is None,
-                latch="local" if backend is None else "remote",
+                persist=not executor.remote,
+                latch="remote" if executor.remote else "local",
             )
         except _CONFIGURATION_ERRORS:
             raise
@@ -402,65 +408,25 @@ class Transformation:
             self._result_buffer = cache.get_result_buffer(result)
         return result
 
-    def _execution_mode(self) -> str:
-        """The mode: "process" when local; else the selection, except that a registered
-        backend that claims unselected work (1.x: a registered SeamlessDaskClient) gets it
-        unless execution was selected explicitly."""
-        if self.local:
-            return "process"
-        mode = selection.get_execution()
-        if not selection.execution_was_set_explicitly():
-            from .remote_backend import get_remote_backend
-
-            backend = get_remote_backend()
-            if backend is not None and backend.claims_unselected_work():
-                return "remote"
-        return mode
-
-    def _local_execute_func(self, mode: str):  # noqa: ANN202 - returns an ExecuteFunc
-        from .execute import execute_in_process, resolve_inputs
-
-        tf_dict = self._tf_dict
-        assert tf_dict is not None
-
-        async def execute() -> ExecutionResult:
-            persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
-            known = dict(self._buffers)
-            deps = list(self.upstream.values())
-            # an upstream result lost or corrupt in storage is recomputed, not an error
-            buffers = await asyncio.gather(*(dep._ensure_result_buffer() for dep in deps))
-            for dep, buffer in zip(deps, buffers, strict=True):
-                known[dep._result_checksum] = buffer  # type: ignore[index]
-            if not self.local and (mode == "spawn" or _has_spawned()):
-                from .worker_pool import get_worker_pool_registry
-
-                registry = get_worker_pool_registry()
-                pool = registry.get()
-                if pool is None and mode == "spawn":
-                    pool = registry.spawn(None)
-                if pool is not None:
-                    pin_buffers, leaves = await resolve_inputs(tf_dict, known)
-                    outcome = await pool.execute(tf_dict, pin_buffers, leaves)
-                    self._result_buffer = outcome.buffer
-                    return outcome
-            outcome = await execute_in_process(tf_dict, known)
-            self._result_buffer = outcome.buffer
-            return outcome
-
-        return execute
-
-    def _remote_execute_func(self, backend: Any):  # noqa: ANN202 - returns an ExecuteFunc
-        async def execute() -> ExecutionResult:
+    async def _execute_on(self, executor: Executor) -> ExecutionResult:
+        """Hand the constructed transformation to ``executor`` (uploading what it needs)."""
+        if executor.remote:
             await self.write_buffers()
-            result = await backend.compute(self)
-            return ExecutionResult(Checksum(result))
+        else:
+            persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
+            # upstream results are inputs; one lost or corrupt in storage is recomputed
+            await asyncio.gather(*(dep._ensure_result_buffer() for dep in self.upstream.values()))
+        outcome = await executor.execute(self)
+        if outcome.buffer is not None:
+            self._result_buffer = outcome.buffer
+        return outcome
 
-        return execute
-
-    async def _compute_remote_unconstructed(self, backend: Any) -> Checksum | None:
+    async def _compute_unconstructed(self, executor: Executor) -> Checksum | None:
+        """An executor that schedules the upstream dependencies itself (Dask) gets the
+        transformation before its checksum is known."""
         try:
             await self.write_buffers()
-            result = Checksum(await backend.compute(self))
+            result = (await executor.execute(self)).checksum
         except _CONFIGURATION_ERRORS:
             raise
         except Exception as exc:
@@ -611,12 +577,6 @@ class Transformation:
     def __repr__(self) -> str:
         checksum = self._tf_checksum.hex() if self._tf_checksum is not None else "unconstructed"
         return f"<Transformation {checksum} {self.status}>"
-
-
-def _has_spawned() -> bool:
-    from .worker_pool import has_spawned
-
-    return has_spawned()
 
 
 def _exception_text(exc: BaseException) -> str:

@@ -23,13 +23,13 @@ def _reset_all() -> None:
     import seamless_config
     from seamless_remote.registry import get_remote_registry
     from seamless_remote.session import get_session_registry
-    from seamless_transformer.remote_backend import get_remote_backend_registry
+    from seamless_transformer.executors import get_executor_registry
     from seamless_transformer.tasks.records import get_plan_record_registry
     from seamless_transformer.transformation_cache import get_transformation_cache
 
     get_transformation_cache().reset()
     get_plan_record_registry().reset()
-    get_remote_backend_registry().reset()
+    get_executor_registry().reset()
     seamless_config.reset()
     get_remote_registry().reset()
     get_session_registry().reset()

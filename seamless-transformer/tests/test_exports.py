@@ -53,7 +53,7 @@ def test_seamless_1x_names():
 
 @pytest.mark.parametrize(
     "module",
-    ["errors", "remote_backend", "transformation_dict"],
+    ["errors", "executors", "transformation_dict"],
 )
 def test_submodule_all_sorted(module):
     mod = importlib.import_module(f"seamless_transformer.{module}")

@@ -9,17 +9,17 @@ import pytest
 from seamless_config import select
 from seamless_transformer import delayed, direct
 from seamless_transformer.errors import PureDaskModeError
+from seamless_transformer.executors import Executor, register_executor
 from seamless_transformer.guard import pure_dask_reason
-from seamless_transformer.remote_backend import RemoteBackend, register_remote_backend
 
 
-class RecordingBackend(RemoteBackend):
-    name = "recording"
+class RecordingBackend(Executor):
+    remote = True
 
     def __init__(self) -> None:
         self.calls = []
 
-    async def compute(self, transformation):
+    async def execute(self, transformation):
         self.calls.append(transformation)
         raise AssertionError("must not be reached")
 
@@ -37,7 +37,7 @@ def test_no_guard_by_default():
 
 def test_creating_a_transformation_is_refused(pure_dask_selection):
     backend = RecordingBackend()
-    register_remote_backend(backend)
+    register_executor("recording", backend)
 
     @delayed
     def add(a, b):

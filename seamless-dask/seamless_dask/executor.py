@@ -1,4 +1,4 @@
-"""The ``daskserver`` remote backend of seamless_transformer, backed by the registered client.
+"""The ``daskserver`` executor of seamless_transformer, backed by the registered client.
 
 Nested transformations (started while a base task runs in this process, i.e. from inside a
 Dask worker) first ask the permission throttle (:mod:`seamless_dask.permissions`); when it
@@ -13,10 +13,14 @@ import os
 import threading
 from typing import Any
 
-from seamless_transformer.remote_backend import RemoteBackend
+from seamless_transformer.executors import Executor
+from seamless_transformer.transformation_cache import ExecutionResult
 
 from .config import get_seconds
 from .errors import NoDaskClientError
+
+#: The name under which the executor is registered (the ``remote: daskserver`` target).
+EXECUTOR_NAME = "daskserver"
 
 _client_lock = threading.Lock()
 
@@ -63,10 +67,17 @@ async def _run_locally(transformation: Any) -> Any:
     )
 
 
-class DaskRemoteBackend(RemoteBackend):
+class DaskExecutor(Executor):
     """Computes transformations through :class:`~seamless_dask.client.SeamlessDaskClient`."""
 
-    name = "daskserver"
+    remote = True
+    accepts_dependencies = True
+
+    async def execute(self, transformation: Any) -> ExecutionResult:
+        """The result checksum of ``transformation``, computed (or found) through Dask."""
+        from seamless import Checksum
+
+        return ExecutionResult(Checksum(await self.compute(transformation)))
 
     async def compute(self, transformation: Any) -> Any:
         """Result checksum of ``transformation``, computed (or found) through Dask."""
@@ -109,4 +120,4 @@ class DaskRemoteBackend(RemoteBackend):
         return False if client is None else client.cancel_transformation(transformation)
 
 
-__all__ = ["DaskRemoteBackend"]
+__all__ = ["EXECUTOR_NAME", "DaskExecutor"]

@@ -1,12 +1,14 @@
-"""The ``jobserver`` remote backend: transformations run on a seamless-jobserver.
+"""The ``jobserver`` executor: transformations run on a seamless-jobserver.
 
-With ``execution: remote`` and ``remote: jobserver`` (or no remote target, no other backend,
+Built in (it needs only seamless_remote's jobserver client, a lower layer). With ``execution:
+remote`` and ``remote: jobserver`` (or no remote target, no other remote executor registered,
 and a jobserver active), a transformation whose result is not cached is sent to the jobserver
 that seamless_remote's ``jobserver_remote`` holds (launched by seamless_config, or defined with
-``jobserver_remote.define_jobserver(url)``). Dependencies are computed first; the inputs are
-uploaded before the request (the Transformation does that); the jobserver stores the result
-buffer and the database entry. A jobserver error becomes the transformation's exception text,
-and cancelling the transformation cancels the job on the server.
+``jobserver_remote.define_jobserver(url)`` / ``define_extern_client(..., "jobserver", ...)``).
+Dependencies are computed first (``accepts_dependencies = False``); the inputs are uploaded
+before the request (the Transformation does that); the jobserver stores the result buffer and
+the database entry. A jobserver error becomes the transformation's exception text, and
+cancelling the request cancels the job on the server (``JobserverClient.run_transformation``).
 """
 
 from __future__ import annotations
@@ -15,15 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
 
-from . import persistence
-from .errors import TransformationError
-from .remote_backend import RemoteBackend
-from .transformation_cache import get_transformation_cache
+from ..errors import TransformationError
+from ..transformation_cache import ExecutionResult
+from .base import Executor
 
 if TYPE_CHECKING:
-    from .transformation import Transformation
+    from ..transformation import Transformation
 
-__all__ = ["JobserverBackend", "jobserver_is_active"]
+__all__ = ["JobserverExecutor", "jobserver_is_active"]
 
 
 def _jobserver_remote() -> Any:
@@ -46,33 +47,24 @@ def jobserver_is_active() -> bool:
     return bool(jobserver_remote.has_jobserver())
 
 
-class JobserverBackend(RemoteBackend):
-    """Computes transformations on the active jobserver."""
+class JobserverExecutor(Executor):
+    """Computes constructed transformations on the active jobserver."""
 
-    name = "jobserver"
+    remote = True
+    accepts_dependencies = False
 
-    async def compute(self, transformation: Transformation) -> Checksum:
-        """Result checksum of ``transformation``, computed (or found) by the jobserver."""
+    def available(self) -> bool:
+        """A jobserver is active (only then is it chosen without ``remote: jobserver``)."""
+        return jobserver_is_active()
+
+    async def execute(self, transformation: Transformation) -> ExecutionResult:
+        """The result checksum of ``transformation``, computed (or found) by the jobserver."""
         from seamless_remote.errors import JobserverError, TransformationCanceledError
 
-        results: dict[str, Checksum] = {}
-        for pin, dependency in dict(transformation.dependencies).items():
-            result = await dependency.computation()
-            if result is None:
-                raise TransformationError(
-                    f"Dependency has an exception. (pin {pin!r})\n{dependency.exception or ''}"
-                )
-            results[pin] = result
-        tf_checksum = transformation.construct_from(results)
-        if results:  # Transformation could only look up a constructed transformation
-            cached = get_transformation_cache().get_result(tf_checksum)
-            if cached is None:
-                cached = await persistence.get_transformation_result(tf_checksum)
-            if cached is not None:
-                return cached
+        tf_checksum = transformation.checksum
         try:
             answer = await _jobserver_remote().run_transformation(
-                transformation.build_dict(results),
+                transformation.transformation_dict,
                 tf_checksum=tf_checksum,
                 scratch=transformation.scratch,
             )
@@ -86,7 +78,7 @@ class JobserverBackend(RemoteBackend):
             raise TransformationError(
                 f"The jobserver did not compute transformation {tf_checksum.hex()}: {answer!r}"
             )
-        return Checksum(answer["result_checksum"])
+        return ExecutionResult(Checksum(answer["result_checksum"]))
 
     async def cancel(self, transformation: Transformation) -> bool:
         """Cancel the job of ``transformation`` on the jobserver."""

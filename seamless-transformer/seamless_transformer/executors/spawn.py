@@ -1,0 +1,39 @@
+"""The ``spawn`` executor: the code runs in the pool of spawned worker processes.
+
+The pool is started on first use when execution ``spawn`` is selected and none runs yet
+(:mod:`seamless_transformer.worker_pool`); where a pool cannot be started (outside the main
+process), the code runs in this process.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import Executor
+
+if TYPE_CHECKING:
+    from ..transformation import Transformation
+    from ..transformation_cache import ExecutionResult
+
+
+class SpawnExecutor(Executor):
+    """Sends the transformation dict and its input bytes to a spawned worker."""
+
+    remote = False
+    accepts_dependencies = False
+
+    async def execute(self, transformation: Transformation) -> ExecutionResult:
+        """Execute in a worker of the pool (started on first use)."""
+        from ..execute import execute_in_process, resolve_inputs
+        from ..worker_pool import get_worker_pool_registry
+
+        registry = get_worker_pool_registry()
+        pool = registry.get()
+        if pool is None:
+            pool = registry.spawn(None)
+        tf_dict = transformation.transformation_dict
+        known = transformation.held_buffers()
+        if pool is None:
+            return await execute_in_process(tf_dict, known)
+        pin_buffers, leaves = await resolve_inputs(tf_dict, known)
+        return await pool.execute(tf_dict, pin_buffers, leaves)
