@@ -16,7 +16,7 @@ from typing import Any
 from . import select, session
 from .cluster import ClusterSet, get_cluster_registry, parse_clusters
 from .commands import Entry, apply_entry, expand_entries, inherits_from_parent
-from .errors import ClusterDefinitionError, ConfigFileError
+from .errors import ClusterDefinitionError, ConfigFileError, UnknownClusterEntryError
 from .seamless_cache import SEAMLESS_CACHE_CLUSTER, cache_cluster_definition, get_seamless_cache
 from .tools import get_tool_registry
 from .yaml_files import read_yaml_file
@@ -135,6 +135,29 @@ def load_cluster_files() -> None:
     get_cluster_registry().commit(parse_clusters(definitions, origins=origins))
 
 
+def _check_selected_cluster(state: select.SelectionState, clusters: ClusterSet) -> None:
+    """A selected cluster that will be used must be defined: checked before anything changes.
+
+    As in Seamless 1.x, an undefined cluster is tolerated when nothing uses it (explicit
+    non-remote execution and ``persistent: false``).
+    """
+    name = state.values["cluster"]
+    if name is None or name in clusters.clusters:
+        return
+    explicit_execution = state.sources["execution"] is not None
+    remote = not explicit_execution or state.values["execution"] == "remote"
+    persistent = state.values["persistent"] is not False
+    if not remote and not persistent:
+        return
+    defined = ", ".join(sorted(clusters.clusters)) or "(none)"
+    raise UnknownClusterEntryError(
+        f"cluster '{name}' is not defined",
+        path=state.origins.get("cluster"),
+        hint="Define it in ~/.seamless/clusters.yaml or with a `clusters:` command; "
+        f"defined: {defined}",
+    )
+
+
 def load_config_files() -> None:
     """Reload clusters and commands into the selection; on any error nothing changes."""
     registry = select.get_selection_registry()
@@ -155,5 +178,6 @@ def load_config_files() -> None:
         clusters = parse_clusters(definitions, origins=origins)
         for entry in entries:
             apply_entry(staged, entry, clusters)
+        _check_selected_cluster(staged, clusters)
     get_cluster_registry().commit(clusters)
     registry.commit(staged)

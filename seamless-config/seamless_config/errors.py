@@ -10,6 +10,7 @@ Seamless 1.x) and, where one fits, from the builtin that callers of Seamless 1.x
         ├── UnsafeValueError (+ ValueError)     a value that could change a launch template
         ├── ClusterDefinitionError (+ TypeError)  a bad cluster file, cluster, frontend or queue field
         ├── UnknownClusterError (+ KeyError)    a cluster name that is not defined
+        │   └── UnknownClusterEntryError (+ ConfigFileError)  ... selected by a command file entry
         ├── RemoteClientsError (+ ValueError)   a malformed remote-clients dict
         ├── FrozenConfigurationError            the configuration was frozen by set_remote_clients
         ├── PureDaskModeError                   pure-Dask mode cannot be activated as configured
@@ -82,6 +83,10 @@ class UnknownClusterError(ConfigurationError, KeyError):
 
     def __str__(self) -> str:  # KeyError would otherwise show the repr of the message
         return ConfigurationError.__str__(self)
+
+
+class UnknownClusterEntryError(UnknownClusterError, ConfigFileError):
+    """A ``cluster`` command (file and entry in the message) naming an undefined cluster."""
 
 
 class RemoteClientsError(ConfigurationError, ValueError):

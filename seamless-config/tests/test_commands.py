@@ -11,7 +11,7 @@ from conftest import demo_cluster, write_yaml
 import seamless_config
 from seamless_config import select
 from seamless_config.config_files import load_config_files
-from seamless_config.errors import ConfigFileError, ConfigurationError
+from seamless_config.errors import ConfigFileError, ConfigurationError, UnknownClusterError
 
 
 def load() -> None:
@@ -369,3 +369,20 @@ def test_set_stage_validates_names(workdir) -> None:
     with pytest.raises(ValueError, match="'/'"):
         seamless_config.set_stage("a", "b/c")
     assert select.get_stage() is None
+
+
+@pytest.mark.filterwarnings("ignore:No 'execution' command found")
+@pytest.mark.filterwarnings("ignore:No cluster defined")
+def test_set_stage_to_unknown_cluster_changes_nothing(workdir, write_config, remote_stub) -> None:
+    """Issue 14 item 1: the example of the issue, checked when the selection is applied."""
+    path = write_config([{"project": "p"}, {"stage bad": [{"cluster": "nosuch"}]}])
+    seamless_config.set_stage(None)
+    with pytest.raises(UnknownClusterError) as info:
+        seamless_config.set_stage("bad")
+    message = str(info.value)
+    assert f"{path} entry 2/stage bad/1: cluster 'nosuch' is not defined" in message
+    assert isinstance(info.value, ConfigFileError)  # a bad entry of a command file, too
+    assert select.get_stage() is None
+    assert select.get_selected_cluster() is None
+    assert select.get_execution() == "process"
+    assert remote_stub.activated() == []

@@ -45,7 +45,8 @@ def test_persistent_default_follows_cluster() -> None:
 
 
 @pytest.mark.parametrize("source", ["manual", "command"])
-def test_explicit_persistent_wins_both_ways(workdir, write_config, source) -> None:
+def test_explicit_persistent_wins_both_ways(workdir, write_config, write_clusters, source) -> None:
+    write_clusters({"demo": demo_cluster()})  # a used cluster must be defined
     if source == "command":
         write_config([{"cluster": "demo"}, {"persistent": False}])
         load_config_files()
@@ -59,7 +60,8 @@ def test_explicit_persistent_wins_both_ways(workdir, write_config, source) -> No
     assert select.get_persistent() is True
 
 
-def test_explicit_execution_wins_both_ways(workdir, write_config) -> None:
+def test_explicit_execution_wins_both_ways(workdir, write_config, write_clusters) -> None:
+    write_clusters({"demo": demo_cluster()})  # a used cluster must be defined
     write_config([{"cluster": "demo"}, {"execution": "process"}])
     load_config_files()
     assert select.get_execution() == "process"
