@@ -42,6 +42,7 @@ class HashserverConfig:
     network_interface: str = "127.0.0.1"
     port_start: int | None = None
     port_end: int | None = None
+    fast_path: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ _FIELD_KINDS = {
     "port_start": "int",
     "port_end": "int",
     "bufferdir": "str",
+    "fast_path": "bool",
     "database_dir": "str",
     "hostname": "str",
     "ssh_hostname": "str",

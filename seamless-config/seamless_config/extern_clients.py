@@ -137,8 +137,14 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
         if url is not None:
             readonly = _field(entry, "readonly")
             name = f"extern-buffer-{i}" + ("-server" if both else "")
+            # with the server's own directory (reachable here) its writes may take the fast path
+            server_dir = {"directory": directory} if both else {}
             root.define_extern_client(
-                name, "hashserver", url=url, readonly=True if readonly is None else bool(readonly)
+                name,
+                "hashserver",
+                url=url,
+                readonly=True if readonly is None else bool(readonly),
+                **server_dir,
             )
             buffer_names.append(name)
     buffer_remote.activate(no_main=True, extern_clients=buffer_names)

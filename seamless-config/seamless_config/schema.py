@@ -137,6 +137,11 @@ HASHSERVER: dict[str, Key] = {
     **_SERVICE_COMMON,
     "port_start": Key("int", None, "First port of the range (give both or neither)."),
     "port_end": Key("int", None, "Last port of the range (give both or neither)."),
+    "fast_path": Key(
+        "bool",
+        True,
+        "Where bufferdir is reachable from a client or worker (this machine, or a shared filesystem), write and read buffers there directly in the hashserver's on-disk protocol instead of over HTTP (the server is still used for promises and checks what it serves). false: every buffer goes over HTTP.",
+    ),
 }
 
 DATABASE: dict[str, Key] = {

@@ -98,7 +98,11 @@ def test_set_remote_clients_in_remote_view(remote_stub, monkeypatch) -> None:
     assert remote_stub.extern == [
         ("extern-db-0", "database", {"url": "http://inside", "readonly": True}),
         ("extern-buffer-0-folder", "bufferfolder", {"directory": "/home/me/buf", "readonly": True}),
-        ("extern-buffer-0-server", "hashserver", {"url": "http://hs", "readonly": True}),
+        (
+            "extern-buffer-0-server",
+            "hashserver",
+            {"url": "http://hs", "readonly": True, "directory": "/home/me/buf"},
+        ),
     ]
 
 

@@ -3,7 +3,8 @@
 Endpoints: `GET /<cs>`, `PUT /<cs>`, `PUT /promise/<cs>`, `GET /has`, `GET /buffer-length`
 (JSON list bodies). Every buffer read is decoded (`Content-Encoding: zstd|gzip`) and verified
 against its checksum; a mismatch is fetched once more and then raised as CorruptBufferError,
-never returned as data.
+never returned as data. A client whose server directory is reachable writes through its
+`fast_path` (`seamless_remote.folder_writer`) and falls back to HTTP when that is not usable.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 
 from .client import Client
 from .errors import CorruptBufferError, ReadOnlyClientError, RemoteHTTPError
+from .folder_writer import FastPath
 from .verify import decode_content, verified_content
 
 __all__ = ["BufferClient"]
@@ -40,6 +42,8 @@ class BufferClient(Client):
         self._written: OrderedDict[str, float] = OrderedDict()
         # (event loop id, checksum) -> the PUT in flight
         self._uploads: dict[tuple[int, str], asyncio.Future[bool]] = {}
+        #: Writes into the server's own directory when it is reachable (`buffer_remote.activate`).
+        self.fast_path: FastPath | None = None
 
     def recently_written(self, checksum: str) -> bool:
         """True if this process wrote ``checksum`` to this server less than
@@ -79,7 +83,7 @@ class BufferClient(Client):
         raise AssertionError("unreachable")
 
     async def write(self, checksum: str, content: bytes) -> bool:
-        """Upload a buffer; True once the server has it.
+        """Store a buffer (through `fast_path` when it is usable, else PUT); True once stored.
 
         Concurrent writes of the same checksum (in one event loop) share one PUT, so twenty
         transformations started at once on one large input send it once.
@@ -95,6 +99,10 @@ class BufferClient(Client):
         return await asyncio.shield(upload)
 
     async def _put(self, checksum: str, content: bytes) -> bool:
+        fast_path = self.fast_path
+        if fast_path is not None and await fast_path.write(checksum, content):
+            self._remember_written(checksum)
+            return True
         reply = await self._request("PUT", checksum, data=content)
         if reply.status not in (200, 201, 202):
             raise RemoteHTTPError(

@@ -3,7 +3,8 @@
 seamless-core calls `get_buffer`, `promise`, `write_buffer` and `has_write_server` and reads
 `_write_server_clients`; seamless-config calls `activate`, `inspect_extern_clients` and
 `inspect_launched_clients`. Reads try the read folders, then the read servers, in order; the
-first verified hit wins. Writes and promises go to every write server.
+first verified hit wins. Writes and promises go to every write server; a write server whose
+directory is reachable here gets the local fast path (`folder_writer`; DESIGN.md point 17).
 """
 
 from __future__ import annotations
@@ -11,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from seamless import Buffer, Checksum
 
+from .buffer_client import BufferClient
 from .client import define_extern_client
 from .errors import CorruptBufferError, ServerUnavailableError
+from .folder_client import BufferFolderClient
+from .folder_writer import FastPath
 from .launched import launch_service, relaunch
 from .registry import LaunchedService, get_remote_registry
+from .settings import get_fast_path_enabled
 
 __all__ = [
     "DISABLED",
@@ -83,20 +89,32 @@ def activate(
     launched = list(extra_launched_clients)
     if not no_main and _cluster_selected():
         launched.insert(0, launch_service("hashserver", readonly=readonly))
-    folders, readers, writers = [], [], []
+    folders: list[BufferFolderClient] = []
+    readers: list[BufferClient] = []
+    writers: list[BufferClient] = []
+
+    def add_folder(directory: str) -> None:
+        folder = registry.folder_client(directory)
+        if folder not in folders:
+            folders.append(folder)
+
     for service in launched:
         client = registry.buffer_client(service.url, readonly=service.readonly)
         client.reconnect = _reconnector(service)
-        if service.directory is not None:
-            folders.append(registry.folder_client(service.directory))
+        if service.directory is not None and service.fast_path:
+            add_folder(service.directory)
+        _attach_fast_path(client, service.directory if service.fast_path else None)
         readers.append(client)
         if not service.readonly:
             writers.append(client)
     for definition in definitions:
         if definition.type == "bufferfolder":
-            folders.append(registry.folder_client(str(definition.directory)))
+            add_folder(str(definition.directory))
             continue
         client = registry.buffer_client(str(definition.url), readonly=definition.readonly)
+        if definition.directory is not None:
+            add_folder(definition.directory)
+        _attach_fast_path(client, definition.directory)
         readers.append(client)
         if not definition.readonly:
             writers.append(client)
@@ -105,6 +123,22 @@ def activate(
     registry.buffer_write_servers = writers
     registry.buffer_launched = launched
     registry.buffer_extern = list(extern_clients)
+
+
+def _attach_fast_path(client: BufferClient, directory: str | None) -> None:
+    """Give a writable client the fast path into its server's ``directory`` (see DESIGN 17).
+
+    Turned off by the cluster's hashserver setting `fast_path: false` (then ``directory`` is
+    None here) or by SEAMLESS_BUFFER_FAST_PATH=off. Whether the directory is really the
+    server's and writable is probed on the first write (`FastPath`).
+    """
+    if client.readonly or directory is None or not get_fast_path_enabled():
+        client.fast_path = None
+        return
+    current = client.fast_path
+    if current is not None and current.writer.directory == Path(directory).expanduser():
+        return  # keep what was probed
+    client.fast_path = FastPath(directory, client.buffer_lengths)
 
 
 def deactivate() -> None:

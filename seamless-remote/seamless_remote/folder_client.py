@@ -1,8 +1,10 @@
 """Read-only client for a buffer directory ("read folder", e.g. a hashserver's own directory).
 
-A buffer is looked up flat (`<dir>/<cs>`) and in the prefix layout (`<dir>/<cs[:2]>/<cs>`),
-each also as `.zst` / `.gz`. While `<dir>/.LOCK` or `<file>.LOCK` exists, a missing buffer is
-waited for (0.5 s poll, 10 s at most). Contents are verified like server replies.
+A buffer is looked up in the prefix layout (`<dir>/<cs[:2]>/<cs>`) and flat (`<dir>/<cs>`),
+each also as `.zst` / `.gz`, in one worker-thread trip. While `<dir>/.LOCK`,
+`<dir>/<cs[:2]>/.LOCK` or `<file>.LOCK` exists, a missing buffer, or one that does not match its
+checksum (it may be being written in place), is waited for (0.5 s poll, 10 s at most). Contents
+are verified like server replies: a corrupt file is never returned.
 """
 
 from __future__ import annotations
@@ -10,10 +12,13 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import ReadOnlyClientError
+import zstandard
+
+from .errors import CorruptBufferError, ReadOnlyClientError
 from .verify import decode_content, verified_content
 
 __all__ = ["BufferFolderClient"]
@@ -37,7 +42,7 @@ class BufferFolderClient:
         return f"BufferFolderClient({str(self.directory)!r})"
 
     def _candidates(self, checksum: str) -> list[tuple[Path, str | None]]:
-        bases = (self.directory / checksum, self.directory / checksum[:2] / checksum)
+        bases = (self.directory / checksum[:2] / checksum, self.directory / checksum)
         return [
             (base.with_name(base.name + suffix), encoding)
             for base in bases
@@ -50,8 +55,18 @@ class BufferFolderClient:
                 return path, encoding
         return None
 
+    def _read(self, checksum: str) -> tuple[bytes, Path, str | None] | None:
+        for path, encoding in self._candidates(checksum):
+            try:
+                return path.read_bytes(), path, encoding
+            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                continue
+        return None
+
     def _locked(self, checksum: str) -> bool:
         if (self.directory / ".LOCK").exists():
+            return True
+        if (self.directory / checksum[:2] / ".LOCK").exists():
             return True
         return any(
             path.with_name(path.name + ".LOCK").exists() for path, _ in self._candidates(checksum)
@@ -61,19 +76,32 @@ class BufferFolderClient:
         """The verified buffer, or None if the folder does not have it."""
         deadline = time.monotonic() + _LOCK_TIMEOUT
         while True:
-            found = await asyncio.to_thread(self._find, checksum)
+            found = await asyncio.to_thread(self._read, checksum)
             if found is not None:
-                break
-            locked = await asyncio.to_thread(self._locked, checksum)
-            if not locked or time.monotonic() > deadline:
+                content, path, encoding = found
+                try:
+                    return await self._verified(content, path, encoding, checksum)
+                except CorruptBufferError:
+                    if not await self._wait_for_lock(checksum, deadline):
+                        raise
+                    continue
+            if not await self._wait_for_lock(checksum, deadline):
                 return None
-            await asyncio.sleep(_LOCK_POLL)
-        path, encoding = found
+
+    async def _wait_for_lock(self, checksum: str, deadline: float) -> bool:
+        """True (after one poll interval) while a lock file exists, until the deadline."""
+        locked = await asyncio.to_thread(self._locked, checksum)
+        if not locked or time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(_LOCK_POLL)
+        return True
+
+    @staticmethod
+    async def _verified(content: bytes, path: Path, encoding: str | None, checksum: str) -> bytes:
         try:
-            content = await asyncio.to_thread(path.read_bytes)
-        except FileNotFoundError:
-            return None
-        content = await decode_content(content, encoding)
+            content = await decode_content(content, encoding)
+        except (zstandard.ZstdError, zlib.error, EOFError, OSError) as exc:
+            raise CorruptBufferError(str(path), checksum=checksum, actual=None) from exc
         return await verified_content(content, checksum, source=str(path))
 
     async def has(self, checksums: Sequence[str]) -> list[bool]:

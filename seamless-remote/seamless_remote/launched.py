@@ -55,6 +55,16 @@ def _directories(conf: dict[str, Any], tool: str) -> tuple[str | None, str | Non
     return directory, workdir
 
 
+def _fast_path_setting(tool: str, cluster: str | None) -> bool:
+    """The cluster's hashserver `fast_path` setting (False if any of its hashservers says so)."""
+    if tool != "hashserver" or cluster is None:
+        return False
+    from seamless_config.cluster import get_cluster
+
+    servers = [f.hashserver for f in get_cluster(cluster).frontends if f.hashserver is not None]
+    return all(getattr(server, "fast_path", True) for server in servers)
+
+
 def launch_service(tool: str, *, readonly: bool, fresh: bool = False) -> LaunchedService:
     """Start or reconnect the `tool` service of the currently selected cluster/project/stage."""
     from seamless_config import select, tools
@@ -64,9 +74,10 @@ def launch_service(tool: str, *, readonly: bool, fresh: bool = False) -> Launche
     payload = run_launcher(conf, fresh=fresh)
     url, remote_url = _urls(conf, payload)
     directory, remote_directory = _directories(conf, tool)
+    cluster = select.get_selected_cluster()
     return LaunchedService(
         tool=tool,
-        cluster=select.get_selected_cluster(),
+        cluster=cluster,
         key=str(conf.get("key")),
         readonly=readonly,
         url=url,
@@ -74,6 +85,7 @@ def launch_service(tool: str, *, readonly: bool, fresh: bool = False) -> Launche
         directory=directory,
         remote_directory=remote_directory,
         conf=conf,
+        fast_path=_fast_path_setting(tool, cluster),
     )
 
 

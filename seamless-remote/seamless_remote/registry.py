@@ -61,11 +61,17 @@ class LaunchedService:
     directory: str | None
     remote_directory: str | None
     conf: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: The cluster's hashserver `fast_path` setting: False keeps every buffer on HTTP.
+    fast_path: bool = True
 
     def as_entry(self) -> dict[str, Any]:
-        """The remote-clients dict entry, with the cluster it belongs to."""
+        """The remote-clients dict entry, with the cluster it belongs to.
+
+        Without the fast path, the directories are left out, so workers use HTTP too.
+        """
         entry: dict[str, Any] = {"cluster": self.cluster, "readonly": self.readonly}
-        for name in ("url", "remote_url", "directory", "remote_directory"):
+        names = ("url", "remote_url", "directory", "remote_directory")
+        for name in names if self.fast_path else names[:2]:
             value = getattr(self, name)
             if value is not None:
                 entry[name] = value
@@ -116,8 +122,10 @@ class RemoteRegistry:
                 raise ClientDefinitionError(
                     name, problem="a bufferfolder is read-only; pass readonly=True"
                 )
-        elif url is None or directory is not None:
-            raise ClientDefinitionError(name, problem=f"a {type} needs url=... and no directory")
+        elif url is None:
+            raise ClientDefinitionError(name, problem=f"a {type} needs url=...")
+        elif directory is not None and type != "hashserver":
+            raise ClientDefinitionError(name, problem=f"a {type} takes no directory")
         self.extern[name] = ExternDefinition(name, type, url, directory, readonly)
 
     def get_extern(self, name: str, *, types: tuple[str, ...]) -> ExternDefinition:

@@ -9,6 +9,7 @@
 | SEAMLESS_REMOTE_RETRY_TIMEOUT | 60 | seconds during which connection errors to a server that answered before are retried |
 | SEAMLESS_REMOTE_RETRY_DELAY | 0.1 | first backoff delay; doubles per attempt, capped at 5 s |
 | SEAMLESS_DATABASE_MAX_INFLIGHT | 30 | database requests in flight per event loop (0: unbounded) |
+| SEAMLESS_BUFFER_FAST_PATH | on | "off"/"0"/"false": never write buffers straight into a hashserver's directory |
 
 "none", "off", "false" or a value <= 0 disables a timeout.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "RetryPolicy",
     "Timeouts",
     "get_database_max_inflight",
+    "get_fast_path_enabled",
     "get_retry_policy",
     "get_timeouts",
 ]
@@ -97,3 +99,16 @@ def get_database_max_inflight() -> int:
             f"set it to e.g. 30, or 0 for no bound"
         ) from None
     return max(value, 0)
+
+
+def get_fast_path_enabled() -> bool:
+    """False when SEAMLESS_BUFFER_FAST_PATH turns the local fast path off for this process."""
+    raw = os.environ.get("SEAMLESS_BUFFER_FAST_PATH", "on").strip().lower()
+    if raw in ("off", "0", "false", "no"):
+        return False
+    if raw in ("on", "1", "true", "yes", ""):
+        return True
+    raise ValueError(
+        f"Environment variable SEAMLESS_BUFFER_FAST_PATH={raw!r} is not understood; "
+        f"set it to 'on' or 'off'"
+    )
