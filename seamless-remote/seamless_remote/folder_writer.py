@@ -178,9 +178,7 @@ class BufferFolderWriter:
 
     async def write(self, checksum: str, content: bytes, *, compression: str | None = None) -> bool:
         """`write_sync` in a worker thread (never blocks the event loop)."""
-        return await asyncio.to_thread(
-            self.write_sync, checksum, content, compression=compression
-        )
+        return await asyncio.to_thread(self.write_sync, checksum, content, compression=compression)
 
     def remove_sync(self, checksum: str) -> None:
         """Delete the uncompressed file of ``checksum`` (only used for the probe buffer)."""

@@ -12,10 +12,15 @@ stacks (upstream transformations computed on a worker need not know their checks
 
 from __future__ import annotations
 
+import hashlib
+import http.client
 import importlib.util
+import json
 import sys
+import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 # Transformation code. No annotations: Seamless runs the source alone in a fresh namespace.
 
@@ -146,3 +151,99 @@ DASK_WORKLOADS = {
     "chain": dask_chain,
     "fan": dask_fan,
 }
+
+
+# ---------------------------------------------------------------------------------------------
+# Floors: raw Dask tasks that also make the storage requests of one persisted transformation
+
+
+_connections = threading.local()
+
+
+def _request(url: str, method: str, path: str, body: bytes) -> int:
+    """One request over this thread's keep-alive connection to ``url``; the status."""
+    pool = _connections.__dict__.setdefault("pool", {})
+    for attempt in (1, 2):
+        conn = pool.get(url)
+        if conn is None:
+            parts = urlsplit(url)
+            conn = pool[url] = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+        try:
+            conn.request(method, path, body=body)
+            response = conn.getresponse()
+            response.read()
+            return response.status
+        except (http.client.HTTPException, ConnectionError):
+            conn.close()
+            pool.pop(url, None)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_buffer(content: bytes, hashserver: str, buffer_dir: str | None) -> str:
+    checksum = hashlib.sha256(content).hexdigest()
+    if buffer_dir is None:
+        status = _request(hashserver, "PUT", f"/{checksum}", content)
+        assert status in (200, 201, 202), status
+    else:
+        from seamless_remote.folder_writer import BufferFolderWriter
+
+        BufferFolderWriter(buffer_dir).write_sync(checksum, content)
+    return checksum
+
+
+def persisted_inc(x, salt, hashserver, database, buffer_dir=None):
+    """``inc`` plus what persisting it costs: PUT input and transformation buffers, the
+    database lookup (a miss), PUT the result buffer, the database PUT. ``buffer_dir``: the
+    buffer PUTs go through the local fast path instead (the database stays on HTTP)."""
+    result = x + 1
+    x_cs = _store_buffer(f"{x}\n".encode(), hashserver, buffer_dir)
+    tf = json.dumps({"code": "inc", "x": x_cs, "salt": salt}, sort_keys=True).encode()
+    tf_cs = _store_buffer(tf, hashserver, buffer_dir)
+    lookup = json.dumps({"type": "transformation", "checksum": tf_cs}).encode()
+    assert _request(database, "GET", "/", lookup) == 404
+    result_cs = _store_buffer(f"{result}\n".encode(), hashserver, buffer_dir)
+    entry = {"type": "transformation", "checksum": tf_cs, "value": result_cs}
+    assert _request(database, "PUT", "/", json.dumps(entry).encode()) == 200
+    return result
+
+
+def floor_independent(client: Any, *, size: int, salt: int, storage: dict) -> tuple[list, list]:
+    """``client.map`` of ``persisted_inc``."""
+    futures = client.map(persisted_inc, range(size), salt=salt, pure=False, **storage)
+    return client.gather(futures), []
+
+
+def floor_chain(client: Any, *, size: int, salt: int, storage: dict) -> tuple[list, list]:
+    """A chain of ``persisted_inc`` tasks."""
+    future = client.submit(persisted_inc, 0, salt, pure=False, **storage)
+    for _ in range(size - 1):
+        future = client.submit(persisted_inc, future, salt, pure=False, **storage)
+    return [future.result()], []
+
+
+FLOOR_WORKLOADS = {
+    "independent": floor_independent,
+    "chain": floor_chain,
+}
+
+
+async def concurrent_lookups(database: str, checksums: list[str], *, bound: int = 30) -> int:
+    """The cached floor: database lookups of ``checksums`` from one process, concurrently over
+    one shared keep-alive session (at most ``bound`` in flight, like our client); the hits."""
+    import asyncio
+
+    import aiohttp
+
+    semaphore = asyncio.Semaphore(bound)
+
+    async def lookup(session: aiohttp.ClientSession, checksum: str) -> bool:
+        body = json.dumps({"type": "transformation", "checksum": checksum}).encode()
+        async with semaphore, session.get(database, data=body) as response:
+            await response.read()
+            return response.status == 200
+
+    async with aiohttp.ClientSession() as session:
+        hits = await asyncio.gather(*(lookup(session, cs) for cs in checksums))
+    return sum(hits)
