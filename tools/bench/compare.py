@@ -45,8 +45,19 @@ OUR_PACKAGES = (
     "seamless-jobserver",
 )
 COMMON_REQUIREMENTS = (f"distributed=={DASK_VERSION}", f"dask=={DASK_VERSION}", "numpy", "aiofiles")
-STACK_ENVS = {"seamless1": ("seamless1",), "ours": ("ours",), "dask": ("ours", "seamless1")}
-STACK_ORDER = ("seamless1", "ours", "dask")
+STACK_ENVS = {
+    "seamless1": ("seamless1",),
+    "ours": ("ours",),
+    "ourshttp": ("ours",),
+    "dask": ("ours", "seamless1"),
+    "httpfloor": ("ours",),
+    "localfloor": ("ours",),
+    "lookupfloor": ("ours",),
+}
+STACK_ORDER = ("seamless1", "ours", "ourshttp", "dask", "httpfloor", "localfloor")
+DEFAULT_STACKS = "seamless1,ours,dask,httpfloor,localfloor,lookupfloor"
+SEAMLESS_STACKS = ("seamless1", "ours", "ourshttp")
+FLOORS = ("httpfloor", "localfloor")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +71,11 @@ class Workload:
     cached: bool = False  # re-run the previous cold workload from a second client process
     stacks: tuple[str, ...] = STACK_ORDER
     megabytes: int = 20
+    group: str = ""  # what --workloads selects (default: kind)
+
+    @property
+    def selector(self) -> str:
+        return self.group or self.kind
 
 
 def plan(*, quick: bool) -> list[Workload]:
@@ -67,22 +83,30 @@ def plan(*, quick: bool) -> list[Workload]:
     n1, n2, chain, fan, count, mb = (
         (20, 50, 10, 10, 5, 2) if quick else (200, 1000, 100, 100, 20, 20)
     )
-    seamless_only = ("seamless1", "ours")
+    with_dask = (*SEAMLESS_STACKS, "dask")
     scale = 0.25 if quick else 1.0
+    scaling = (20, 100, 400) if quick else (100, 1000, 10000)
     return [
         Workload(f"1. independent N={n1}, cold", "independent", n1, 240 * scale),
         Workload(
-            f"2. independent N={n1}, cached", "independent", n1, 120 * scale, True, seamless_only
+            f"2. independent N={n1}, cached", "independent", n1, 120 * scale, True, SEAMLESS_STACKS
         ),
         Workload(f"1. independent N={n2}, cold", "independent", n2, 600 * scale),
         Workload(
-            f"2. independent N={n2}, cached", "independent", n2, 180 * scale, True, seamless_only
+            f"2. independent N={n2}, cached", "independent", n2, 180 * scale, True, SEAMLESS_STACKS
         ),
         Workload(f"3. chain of {chain}", "chain", chain, 180 * scale),
         Workload(
-            f"4. {count} x numpy {mb} MB", "numpy", count, 180 * scale, False, seamless_only, mb
+            f"4. {count} x numpy {mb} MB", "numpy", count, 180 * scale, False, SEAMLESS_STACKS, mb
         ),
-        Workload(f"3. fan-out/fan-in 1x{fan}x1", "fan", fan, 45 * scale),
+        *(
+            Workload(
+                f"5. scale N={n}", "independent", n, 60 + n * 0.05, stacks=("ours", "dask"),
+                group="scale",
+            )  # fmt: skip
+            for n in scaling
+        ),
+        Workload(f"3. fan-out/fan-in 1x{fan}x1", "fan", fan, 45 * scale, stacks=with_dask),
     ]
 
 
@@ -201,10 +225,11 @@ class Services:
     scheduler: str
     hashserver: str | None = None
     database: str | None = None
+    buffer_dir: str | None = None  # the hashserver's directory (the fast path writes there)
 
 
 @contextmanager
-def storage(python: Path, workdir: Path) -> Iterator[tuple[str, str]]:
+def storage(python: Path, workdir: Path) -> Iterator[tuple[str, str, str]]:
     """A fresh hashserver and database (this environment's binaries) on free loopback ports."""
     env = child_env(python, workdir)
     (workdir / "buffers").mkdir(parents=True, exist_ok=True)
@@ -224,7 +249,7 @@ def storage(python: Path, workdir: Path) -> Iterator[tuple[str, str]]:
     try:
         wait_healthy(urls[0], hashserver)
         wait_healthy(urls[1], database)
-        yield urls
+        yield (*urls, str(workdir / "buffers"))
     finally:
         stop(hashserver)
         stop(database)
@@ -258,8 +283,8 @@ def session(stack: str, python: Path, workdir: Path, *, cores: int) -> Iterator[
         if stack == "dask":
             yield Services(scheduler)
         else:
-            with storage(python, workdir) as (hashserver, database):
-                yield Services(scheduler, hashserver, database)
+            with storage(python, workdir) as (hashserver, database, buffer_dir):
+                yield Services(scheduler, hashserver, database, buffer_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,6 +311,8 @@ def run_runner(
     ]  # fmt: skip
     if services.hashserver:
         command += ["--hashserver", services.hashserver, "--database", services.database]
+    if services.buffer_dir:
+        command += ["--buffer-dir", services.buffer_dir]
     if probe:
         command.append("--probe")
     base = {"stack": stack, "workload": workload.name, "size": workload.size, "salt": salt}
@@ -341,7 +368,21 @@ def run_one(
             workdir=workdir, cores=cores,
         )  # fmt: skip
     record["repeat"] = repeat
-    print(f"[repeat {repeat + 1}] {stack:9} {workload.name:32} {describe(record)}", flush=True)
+    print(f"[repeat {repeat + 1}] {stack:11} {workload.name:32} {describe(record)}", flush=True)
+    return record
+
+
+def run_lookup_floor(
+    python: Path, services: Services, workload: Workload, cold: dict[str, Any], *,
+    repeat: int, workdir: Path, cores: int, timeout_scale: float,
+) -> dict[str, Any]:  # fmt: skip
+    """After our cached run: the same database lookups alone, concurrent, from one process."""
+    record = run_runner(
+        "lookupfloor", python, services, workload, salt=cold["salt"],
+        timeout=workload.timeout * timeout_scale, workdir=workdir, cores=cores,
+    )  # fmt: skip
+    record["repeat"] = repeat
+    print(f"[repeat {repeat + 1}] {'lookupfloor':11} {workload.name:32} {describe(record)}")
     return record
 
 
@@ -370,6 +411,13 @@ def run_sessions(
                                              repeat=repeat, previous=records[-1] if records else None,
                                              workdir=workdir, cores=cores, timeout_scale=timeout_scale)  # fmt: skip
                             records.append(record)
+                            workload = workloads[index]
+                            if (stack == "ours" and workload.cached and "lookupfloor" in pythons
+                                    and record["status"] == "ok"):
+                                records.append(run_lookup_floor(
+                                    pythons["lookupfloor"], services, workload, record,
+                                    repeat=repeat, workdir=workdir, cores=cores,
+                                    timeout_scale=timeout_scale))  # fmt: skip
                             if record["status"] == "timeout":
                                 break  # the cluster may be wedged: fresh services for the rest
                             if record["status"] == "unavailable":
@@ -398,11 +446,12 @@ def run_cross(
         workdir = Path(tempfile.mkdtemp(prefix=f"cross-{first}-", dir=scratch))
         salt = 900_000 + len(records)
         steps = [(first, False), (second, True), (second, False)]
-        with storage(pythons["seamless1"], workdir / "storage") as (hashserver, database):
+        with storage(pythons["seamless1"], workdir / "storage") as (hashserver, database, bdir):
             for stack, probe in steps:
                 with cluster(pythons[stack], workdir / stack, cores=cores) as scheduler:
+                    services = Services(scheduler, hashserver, database, bdir)
                     record = run_runner(
-                        stack, pythons[stack], Services(scheduler, hashserver, database), workload,
+                        stack, pythons[stack], services, workload,
                         salt=salt, timeout=workload.timeout * timeout_scale, workdir=workdir,
                         cores=cores, probe=probe,
                     )  # fmt: skip
@@ -438,8 +487,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat: a smoke run")
     parser.add_argument(
         "--stacks",
-        default="seamless1,ours,dask",
-        help="comma-separated subset of seamless1,ours,dask",
+        default=DEFAULT_STACKS,
+        help="comma-separated subset of seamless1, ours, ourshttp (ours without the local fast "
+        "path), dask, httpfloor, localfloor, lookupfloor (default: %(default)s)",
     )
     parser.add_argument(
         "--cores", type=int, default=2, help="Seamless workers (worker threads = 3x)"
@@ -447,7 +497,8 @@ def main() -> None:
     parser.add_argument(
         "--workloads",
         default="independent,chain,numpy,fan",
-        help="comma-separated subset of independent,chain,numpy,fan (default: all)",
+        help="comma-separated subset of independent, chain, numpy, fan, scale (N=100, 1000, "
+        "10000; ours and raw Dask) (default: %(default)s)",
     )
     parser.add_argument("--timeout-scale", type=float, default=1.0, help="multiply every timeout")
     parser.add_argument("--no-cross", action="store_true", help="skip the cache-reuse check")
@@ -456,6 +507,8 @@ def main() -> None:
     options = parser.parse_args()
     repeats = options.repeats or (1 if options.quick else 2)
     wanted = [s.strip() for s in options.stacks.split(",") if s.strip()]
+    if set(wanted) - set(STACK_ENVS):
+        parser.error(f"--stacks: unknown {', '.join(sorted(set(wanted) - set(STACK_ENVS)))}")
     started = time.monotonic()
 
     uv = find_uv()
@@ -474,10 +527,10 @@ def main() -> None:
         else:
             pythons[stack] = python
     kinds = {k.strip() for k in options.workloads.split(",") if k.strip()}
-    unknown = kinds - {w.kind for w in plan(quick=False)}
+    unknown = kinds - {w.selector for w in plan(quick=False)}
     if unknown:
         parser.error(f"--workloads: unknown {', '.join(sorted(unknown))}")
-    workloads = [w for w in plan(quick=options.quick) if w.kind in kinds]
+    workloads = [w for w in plan(quick=options.quick) if w.selector in kinds]
     scratch = Path(tempfile.mkdtemp(prefix="seamless-bench-"))
     print(f"scratch folder (servers, logs): {scratch}", flush=True)
     records = run_sessions(

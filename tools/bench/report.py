@@ -14,7 +14,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-STACKS = {"seamless1": "Seamless 1.x", "ours": "ours", "dask": "raw Dask"}
+STACKS = {
+    "seamless1": "Seamless 1.x",
+    "ours": "ours",
+    "ourshttp": "ours, HTTP only",
+    "dask": "raw Dask",
+    "httpfloor": "HTTP floor",
+    "localfloor": "local floor",
+    "lookupfloor": "lookups alone",
+}
+MAIN = ("seamless1", "ours", "dask")  # the columns of the RSS and task cells
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -72,6 +81,7 @@ def same_results(cells: dict, workload: str) -> str:
     ok = {
         stack: {r["repeat"]: r for r in cells.get((workload, stack), []) if r["status"] == "ok"}
         for stack in STACKS
+        if stack != "lookupfloor"  # no values
     }
     pairs = [(ok["seamless1"][k], ok["ours"][k]) for k in ok["seamless1"] if k in ok["ours"]]
     verdicts = []
@@ -94,7 +104,7 @@ def same_results(cells: dict, workload: str) -> str:
 
 def tasks_cell(cells: dict, workload: str) -> str:
     parts = []
-    for stack in STACKS:
+    for stack in MAIN:
         ok = [r for r in cells.get((workload, stack), []) if r["status"] == "ok"]
         if ok:
             parts.append(str(sum(ok[0].get("dask_tasks", {}).values())))
@@ -105,7 +115,7 @@ def tasks_cell(cells: dict, workload: str) -> str:
 
 def rss_cell(cells: dict, workload: str) -> str:
     parts = []
-    for stack in STACKS:
+    for stack in MAIN:
         ok = [r["peak_rss_mb"] for r in cells.get((workload, stack), []) if r["status"] == "ok"]
         parts.append(f"{max(ok):.0f}" if ok else "–")
     return " / ".join(parts)
@@ -116,29 +126,44 @@ def table(data: dict[str, Any]) -> str:
     meta, records = data["meta"], data["records"]
     unavailable = {r["stack"]: r["error"] for r in records if r["workload"] == "*"}
     cells = by_cell([r for r in records if r["workload"] != "*"])
+    shown = [s for s in STACKS if s != "lookupfloor" and any(r["stack"] == s for r in records)]
     header = [
         "workload",
-        *(f"{STACKS[s]} wall" for s in STACKS),
+        *(f"{STACKS[s]} wall" for s in shown),
         "ours / 1.x",
         "ours / Dask",
+        "ours / floor (local, HTTP)",
         "peak RSS MB (1.x / ours / Dask)",
         "Dask tasks (1.x / ours / Dask)",
         "checksums",
     ]
     lines = [
         f"Median wall time over {meta['repeats']} repeat(s) (min–max), {meta['cores']} Seamless "
-        f"workers on a LocalCluster, {meta['cpu_count']} CPUs; client process peak RSS.",
+        f"workers on a LocalCluster, {meta['cpu_count']} CPUs; client process peak RSS. Floors: "
+        "raw Dask tasks that also make the storage requests of a persisted transformation, over "
+        "HTTP (HTTP floor) or with buffers through the local fast path (local floor); for cached "
+        "rows, the database lookups alone, concurrent from one process.",
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
     ]
     for workload in meta["workloads"]:
+        if workload.startswith("5. scale"):
+            continue
         runs = {s: cells.get((workload, s), []) for s in STACKS}
         row = [workload]
-        row += [time_cell(cells.get((workload, s), []), unavailable.get(s)) for s in STACKS]
+        for stack in shown:
+            if stack == "localfloor" and runs["lookupfloor"]:
+                row.append(time_cell(runs["lookupfloor"], None) + " (lookups)")
+            else:
+                row.append(time_cell(runs[stack], unavailable.get(stack)))
+        floors = [ratio(runs["ours"], runs[f]) for f in ("localfloor", "httpfloor") if runs[f]]
+        if runs["lookupfloor"]:
+            floors = [ratio(runs["ours"], runs["lookupfloor"]) + " (lookups)"]
         row += [
             ratio(runs["ours"], runs["seamless1"]),
             ratio(runs["ours"], runs["dask"]),
+            ", ".join(floors) or "–",
         ]
         row += [
             rss_cell(cells, workload),
@@ -146,6 +171,7 @@ def table(data: dict[str, Any]) -> str:
             same_results(cells, workload),
         ]
         lines.append("| " + " | ".join(row) + " |")
+    lines += scale_table(meta, cells)
     setups = []
     for stack in STACKS:
         values = [r["setup_s"] for r in records if r.get("stack") == stack and "setup_s" in r]
@@ -166,6 +192,34 @@ def table(data: dict[str, Any]) -> str:
         f"{meta.get('commit', '?')}."
     )
     return "\n".join(lines) + "\n"
+
+
+def scale_table(meta: dict[str, Any], cells: dict) -> list[str]:
+    """Rows "5. scale N=...": time per transformation, ours against raw Dask, and client RSS."""
+    rows = [w for w in meta["workloads"] if w.startswith("5. scale")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "Scaling (independent, cold; ours with the local fast path):",
+        "",
+        "| N | ours wall | ours ms / transformation | raw Dask wall | raw Dask ms / task | "
+        "ours / Dask | ours client peak RSS MB |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for workload in rows:
+        n = int(workload.rsplit("=", 1)[1])
+        ours, dask = cells.get((workload, "ours"), []), cells.get((workload, "dask"), [])
+        per = []
+        for runs in (ours, dask):
+            wall = median_wall(runs)
+            per.append("–" if wall is None else f"{1000 * wall / n:.2f}")
+        rss = [r["peak_rss_mb"] for r in ours if r["status"] == "ok"]
+        lines.append(
+            f"| {n} | {time_cell(ours, None)} | {per[0]} | {time_cell(dask, None)} | {per[1]} | "
+            f"{ratio(ours, dask)} | {f'{max(rss):.0f}' if rss else '–'} |"
+        )
+    return lines
 
 
 def cross_table(cross: list[dict[str, Any]]) -> list[str]:
@@ -211,13 +265,15 @@ def chart(data: dict[str, Any], out: Path) -> None:
     meta = data["meta"]
     cells = by_cell([r for r in data["records"] if r["workload"] != "*"])
     workloads = meta["workloads"]
-    fig, ax = plt.subplots(figsize=(12, 5.5))
-    width = 0.27
-    for offset, (stack, label) in enumerate(STACKS.items()):
+    fig, ax = plt.subplots(figsize=(13, 5.5))
+    present = {r["stack"] for r in data["records"]}
+    stacks = [(s, label) for s, label in STACKS.items() if s in present]
+    width = 0.8 / max(1, len(stacks))
+    for offset, (stack, label) in enumerate(stacks):
         for x, workload in enumerate(workloads):
             records = cells.get((workload, stack), [])
             walls = [r["wall_s"] for r in records if r["status"] == "ok"]
-            pos = x + (offset - 1) * width
+            pos = x + (offset - (len(stacks) - 1) / 2) * width
             color = f"C{offset}"
             if walls:
                 med = statistics.median(walls)
@@ -243,7 +299,8 @@ def chart(data: dict[str, Any], out: Path) -> None:
     ax.set_ylabel("wall time (s), log scale")
     ax.set_xticks(range(len(workloads)), [w.replace(", ", "\n") for w in workloads], fontsize=8)
     ax.set_title(
-        f"Seamless 1.x vs ours vs raw Dask (median of {meta['repeats']}, hatched = no result)"
+        f"Seamless 1.x vs ours vs raw Dask and the floors (median of {meta['repeats']}, "
+        "hatched = no result)"
     )
     ax.legend()
     fig.tight_layout()

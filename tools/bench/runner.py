@@ -33,6 +33,9 @@ PACKAGES = (
 )
 
 
+STACKS = ["seamless1", "ours", "ourshttp", "dask", "httpfloor", "localfloor", "lookupfloor"]
+
+
 class Unavailable(Exception):
     """The stack cannot run here (a missing package or API); the message says which."""
 
@@ -59,6 +62,11 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
         kind: [{"readonly": False, "url": url, "remote_url": url}]
         for kind, url in (("database", options.database), ("buffer", options.hashserver))
     }
+    if options.buffer_dir and options.stack != "ourshttp":
+        # the hashserver's directory is on this machine: reads (both stacks) and our writes
+        # (the local fast path) go straight to it
+        entry = remote_clients["buffer"][0]
+        entry["directory"] = entry["remote_directory"] = options.buffer_dir
     try:
         import seamless
         import seamless.config
@@ -102,21 +110,54 @@ def database_hits(database: str, tf_checksums: list[str]) -> int:
     return hits
 
 
+def lookup_floor(options: argparse.Namespace, report: dict[str, Any], start: float) -> None:
+    """The cached floor: only the concurrent database lookups of the cold run's checksums."""
+    import asyncio
+
+    from seamless.transformer import delayed
+
+    tfs = [delayed(workloads.inc)(i, options.salt) for i in range(options.size)]
+    checksums = [str(tf.construct()) for tf in tfs]
+    report["setup_s"] = time.perf_counter() - start
+    t0 = time.perf_counter()
+    hits = asyncio.run(workloads.concurrent_lookups(options.database, checksums))
+    report["wall_s"] = time.perf_counter() - t0
+    report["database_hits"] = hits
+    report["tf_digest"] = digest(checksums)
+    report["values_digest"] = ""
+    report["dask_tasks"] = {}
+    report["status"] = "ok" if hits == len(checksums) else "error"
+    if hits != len(checksums):
+        report["error"] = f"only {hits}/{len(checksums)} lookups hit"
+
+
 def run(options: argparse.Namespace, report: dict[str, Any]) -> None:
     """Connect, warm up, run the workload, fill ``report``."""
     start = time.perf_counter()
     kwargs: dict[str, Any] = {"size": options.size, "salt": options.salt}
     if options.workload == "numpy":
         kwargs["megabytes"] = options.megabytes
-    if options.stack == "dask":
+    if options.stack == "lookupfloor":
+        lookup_floor(options, report, start)
+        return
+    if options.stack in ("dask", "httpfloor", "localfloor"):
         import cloudpickle
         from distributed import Client
 
         cloudpickle.register_pickle_by_value(workloads)
         client = Client(options.scheduler, timeout="10s", set_as_default=False)
         client.submit(workloads.inc, -1, options.salt, pure=False).result()
-        workload, close = workloads.DASK_WORKLOADS[options.workload], None
+        close = None
         context: Any = client
+        if options.stack == "dask":
+            workload = workloads.DASK_WORKLOADS[options.workload]
+        else:
+            workload = workloads.FLOOR_WORKLOADS[options.workload]
+            kwargs["storage"] = {
+                "hashserver": options.hashserver,
+                "database": options.database,
+                "buffer_dir": options.buffer_dir if options.stack == "localfloor" else None,
+            }
     else:
         delayed, client, close = connect_seamless(options)
         delayed(workloads.inc)(-1, options.salt + 10**9).run()
@@ -153,7 +194,7 @@ def run(options: argparse.Namespace, report: dict[str, Any]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True, choices=["seamless1", "ours", "dask"])
+    parser.add_argument("--stack", required=True, choices=STACKS)
     parser.add_argument("--workload", required=True, choices=sorted(workloads.SEAMLESS_WORKLOADS))
     parser.add_argument("--size", type=int, required=True, help="N, chain length or fan width")
     parser.add_argument("--salt", type=int, required=True, help="makes the transformations unique")
@@ -161,6 +202,7 @@ def main() -> None:
     parser.add_argument("--scheduler", required=True, help="Dask scheduler address")
     parser.add_argument("--hashserver", help="hashserver URL (Seamless stacks)")
     parser.add_argument("--database", help="seamless-database URL (Seamless stacks)")
+    parser.add_argument("--buffer-dir", help="the hashserver's directory (on this machine)")
     parser.add_argument(
         "--seamless-workers", type=int, default=2, help="Seamless workers per Dask worker"
     )
@@ -172,7 +214,7 @@ def main() -> None:
     options = parser.parse_args()
     report: dict[str, Any] = {"bench": 1, "stack": options.stack, "workload": options.workload}
     report["versions"] = {}
-    for package in PACKAGES[:2] if options.stack == "dask" else PACKAGES:
+    for package in PACKAGES[:2] if options.stack in ("dask", "httpfloor") else PACKAGES:
         try:
             report["versions"][package] = metadata.version(package)
         except metadata.PackageNotFoundError:
