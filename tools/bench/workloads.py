@@ -157,12 +157,13 @@ DASK_WORKLOADS = {
 # Floors: raw Dask tasks that also make the storage requests of one persisted transformation
 
 
-_connections = threading.local()
-
-
 def _request(url: str, method: str, path: str, body: bytes) -> int:
-    """One request over this thread's keep-alive connection to ``url``; the status."""
-    pool = _connections.__dict__.setdefault("pool", {})
+    """One request over this thread's keep-alive connection to ``url``; the status.
+
+    The connections hang on the thread object: this module travels to the workers by value
+    (cloudpickle), so a module-level pool would be a fresh one in every task.
+    """
+    pool = threading.current_thread().__dict__.setdefault("_bench_connections", {})
     for attempt in (1, 2):
         conn = pool.get(url)
         if conn is None:
