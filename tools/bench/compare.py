@@ -101,7 +101,11 @@ def plan(*, quick: bool) -> list[Workload]:
         ),
         *(
             Workload(
-                f"5. scale N={n}", "independent", n, 60 + n * 0.05, stacks=("ours", "dask"),
+                f"5. scale N={n}",
+                "independent",
+                n,
+                60 + n * 0.05,
+                stacks=("ours", "dask"),
                 group="scale",
             )  # fmt: skip
             for n in scaling
@@ -412,8 +416,12 @@ def run_sessions(
                                              workdir=workdir, cores=cores, timeout_scale=timeout_scale)  # fmt: skip
                             records.append(record)
                             workload = workloads[index]
-                            if (stack == "ours" and workload.cached and "lookupfloor" in pythons
-                                    and record["status"] == "ok"):
+                            if (
+                                stack == "ours"
+                                and workload.cached
+                                and "lookupfloor" in pythons
+                                and record["status"] == "ok"
+                            ):
                                 records.append(run_lookup_floor(
                                     pythons["lookupfloor"], services, workload, record,
                                     repeat=repeat, workdir=workdir, cores=cores,
