@@ -13,8 +13,9 @@ what is written here and Seamless 1.x folder clients read it:
   length), sidecar first, so a reader never finds the compressed file without it;
 - while `<dir>/.LOCK`, `<dir>/<cs[:2]>/.LOCK` (prefix layout) or `<file>.LOCK` exists and is fresh
   (modified less than the server's lock timeout, 120 s, ago), a write waits;
-- a buffer already stored (any form, of the right length where that is known) is not written
-  again; a stored file of the wrong length is replaced.
+- a buffer already stored is not written again; a stored uncompressed file that does not match
+  its checksum (wrong length or content) is replaced, so a fast-path write repairs a corrupt
+  buffer (an HTTP PUT does not: the hashserver accepts any existing file);
 
 The content is verified against its checksum before anything is written. `FastPath` decides,
 once per server and process, whether the fast path may be used: it writes a probe buffer and
@@ -106,12 +107,22 @@ class BufferFolderWriter:
             delay = min(delay * 2, _LOCK_POLL_MAX)
 
     @staticmethod
-    def _stored_length(base: Path) -> int | None | bool:
-        """Length of the stored buffer: an int, None if stored with unknown length, False if absent."""
+    def _already_stored(base: Path, checksum: str, length: int) -> bool:
+        """True if ``base`` holds the buffer: an uncompressed file of the right length whose
+        content hashes to ``checksum`` (a corrupt one is replaced), or a compressed form whose
+        sidecar length matches or is unknown."""
         try:
-            return base.stat().st_size
+            if base.stat().st_size == length:
+                return calculate_checksum(base.read_bytes()) == checksum
+            return False
         except FileNotFoundError:
             pass
+        stored = BufferFolderWriter._compressed_length(base)
+        return stored is None or stored == length
+
+    @staticmethod
+    def _compressed_length(base: Path) -> int | None | bool:
+        """Length of a compressed form from its sidecar: None if unknown, False if absent."""
         for form in _STORED_FORMS[1:]:
             if base.with_name(base.name + form).exists():
                 try:
@@ -137,8 +148,7 @@ class BufferFolderWriter:
         folder = self.target_folder(checksum)
         base = folder / checksum
         self._wait_for_locks(folder, base)
-        stored = self._stored_length(base)
-        if stored is None or stored == len(content):
+        if self._already_stored(base, checksum, len(content)):
             return False
         if folder != self.directory and not folder.is_dir():
             folder.mkdir(exist_ok=True)

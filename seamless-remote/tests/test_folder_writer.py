@@ -211,16 +211,19 @@ def test_corrupt_file_is_never_returned(hashserver):
     cs = calculate_checksum(content)
     folder = hashserver.directory / cs[:2]
     folder.mkdir()
-    (folder / cs).write_bytes(b"wrong bytes!!!!\n")  # same length: the writer cannot tell
+    (folder / cs).write_bytes(b"wrong bytes!!!!\n")  # same length
 
     async def main():
         _activate_fast_path(hashserver)
-        await buffer_remote.write_buffer(cs, content)
         with pytest.raises(CorruptBufferError):
             await buffer_remote.get_buffer(cs)  # folder and server both refuse it
+        # a fast-path write repairs it (an HTTP PUT would not: the file exists)
+        await buffer_remote.write_buffer(cs, content)
+        assert (await buffer_remote.get_buffer(cs)).content == content
+        assert await BufferClient(hashserver.url).get(cs) == content
 
     asyncio.run(main())
-    # a stored file of the wrong length is replaced by the writer
+    # a stored file of the wrong length is replaced too
     (folder / cs).unlink()
     (folder / cs).write_bytes(b"truncat")
     assert BufferFolderWriter(hashserver.directory).write_sync(cs, content) is True
