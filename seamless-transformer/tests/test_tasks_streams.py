@@ -234,3 +234,45 @@ def test_progress_bar_and_live_state_count_items(capsys):
     assert (run.nodes["plus"].items, run.nodes["plus"].items_done) == (6, 6)
     assert "items 12/12" in capsys.readouterr().err
     assert 'plus["plus : Stream[number]<br/>done 6/6 items' in run.to_mermaid()
+
+
+def test_a_broken_stream_fails_its_item_wise_chain_instead_of_ending_it():
+    env = base_env()
+
+    def produce(n):
+        for i in range(n):
+            if i == 3:
+                raise RuntimeError("sensor offline")
+            yield i
+
+    def plus(produce):
+        return produce + 1
+
+    def again(plus):
+        return plus + 1
+
+    env.define_task("produce", produce, product=Stream("number"), options={"n": "number"})
+    env.define_task("plus", plus, product=Stream("number"), deps=["produce"], itemwise="produce")
+    env.define_task("again", again, product=Stream("number"), deps=["plus"], itemwise="plus")
+    run = env.invoke("again", {"produce": {"n": 6}}).start().wait(60)
+    assert run.states == {"produce": "failed", "plus": "failed", "again": "failed"}
+    assert "after 3 item(s): RuntimeError: sensor offline" in run.errors["produce"].detail
+    assert run.errors["again"].upstream == "produce"
+    # the items yielded before the break went through the whole chain
+    assert [i.state for i in run.items("again")] == ["done", "done", "done"]
+
+    # a producer whose dependency failed: its consumers fail too, naming the root task
+    def broken(n):
+        raise ValueError("no data")
+
+    def produce2(broken):
+        yield from broken
+
+    env.define_task("broken", broken, product="numbers", options={"n": "number"})
+    env.define_task("produce2", produce2, product=Stream("number"), deps=["broken"])
+    env.define_task(
+        "plus2", plus, product=Stream("number"), deps={"produce": "produce2"}, itemwise="produce"
+    )
+    run = env.invoke("plus2", {"broken": {"n": 1}}).start().wait(60)
+    assert run.states == {"broken": "failed", "produce2": "failed", "plus2": "failed"}
+    assert run.errors["plus2"].upstream == "broken"

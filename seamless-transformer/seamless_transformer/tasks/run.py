@@ -41,7 +41,7 @@ from ..values import from_buffer, to_buffer
 from . import graph, records
 from .errors import TaskFailedError, short_repr
 from .fingerprints import execution_fingerprint
-from .streams import ItemStatus, StreamChannel, StreamRunMixin
+from .streams import ItemStatus, StreamChannel, StreamRunMixin, _Failed
 
 if TYPE_CHECKING:
     from ..transformation import Transformation
@@ -81,13 +81,6 @@ class NodeStatus:
 
 
 Subscriber = Callable[[NodeStatus], None]
-
-
-class _Failed(Exception):
-    """Internal: a dependency failed; carries the root TaskFailedError."""
-
-    def __init__(self, root: TaskFailedError) -> None:
-        self.root = root
 
 
 @functools.lru_cache(maxsize=4096)

@@ -36,6 +36,13 @@ if TYPE_CHECKING:
     from .invocation import PlannedTask
 
 
+class _Failed(Exception):
+    """Internal: a dependency failed; carries the root TaskFailedError."""
+
+    def __init__(self, root: TaskFailedError) -> None:
+        self.root = root
+
+
 @dataclass
 class ItemStatus:
     """The state of one item of a stream task."""
@@ -201,6 +208,12 @@ class StreamRunMixin:
             await records.record(planned.plan_fingerprint, product)
             self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
             return product
+        except _Failed as failed:
+            channel.close(len(channel.items) + len(channel.failed), failed.root)
+            raise
+        except TaskFailedError as error:
+            channel.close(len(channel.items) + len(channel.failed), error)
+            raise
         finally:
             channel.close(len(channel.items) + len(channel.failed))
 
@@ -304,13 +317,13 @@ class StreamRunMixin:
             await asyncio.gather(*jobs)
             upstream_error = self._channels[upstream].error
             total = self._channels[upstream].length or 0
-            channel.close(total)
             if upstream_error is not None:
                 raise TaskFailedError(
                     name,
                     upstream_error.detail,
                     upstream=upstream_error.upstream or upstream_error.task,
                 )
+            channel.close(total)
             if channel.failed:
                 first = min(channel.failed)
                 raise TaskFailedError(
@@ -323,6 +336,12 @@ class StreamRunMixin:
             await records.record(planned.plan_fingerprint, product)
             self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
             return product
+        except _Failed as failed:
+            channel.close(len(channel.items) + len(channel.failed), failed.root)
+            raise
+        except TaskFailedError as error:
+            channel.close(len(channel.items) + len(channel.failed), error)
+            raise
         finally:
             channel.close(len(channel.items) + len(channel.failed))
 
