@@ -75,7 +75,7 @@ def _pinned(package: str) -> str:
     return f"{package}=={meta['version']}"
 
 
-def _fresh_env(root: Path, wheelhouse: Path, requirement: str) -> Path:
+def _fresh_env(root: Path, wheelhouse: Path, *requirements: str) -> Path:
     venv = root / "venv"
     subprocess.run([_uv(), "venv", "--quiet", "--python", sys.executable, str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -89,7 +89,7 @@ def _fresh_env(root: Path, wheelhouse: Path, requirement: str) -> Path:
             str(python),
             "--find-links",
             str(wheelhouse),
-            requirement,
+            *requirements,
         ],
         check=True,
     )
@@ -119,3 +119,74 @@ def test_wheel_installs_alone_and_imports_cleanly(
         shown = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
         assert shown.returncode == 0, f"{script} --help failed:\n{shown.stderr}"
         assert "usage" in shown.stdout.lower()
+
+
+README_EXAMPLE = """
+import seamless_config
+
+seamless_config.init()
+from seamless.transformer import direct
+
+
+@direct
+def add(a, b):
+    return a + b
+
+
+print(add(19, 23))  # computed once; every later run, in any process, is a cache hit
+"""
+
+
+def _readme_example() -> str:
+    """The zero-configuration example of the README, as the README shows it."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("```python\nimport seamless_config\n")
+    body = text[start + len("```python\n") :]
+    return body[: body.index("```")]
+
+
+@pytest.mark.timeout(900)
+def test_readme_example_with_the_venv_python_and_no_venv_on_path(
+    wheelhouse: Path, tmp_path: Path
+) -> None:
+    """`venv/bin/python example.py` without activating the venv (its bin/ is not on PATH)."""
+    from _servers import stop_launched_services
+
+    example = _readme_example()
+    assert example.strip() == README_EXAMPLE.strip(), "the README example changed: update this test"
+    python = _fresh_env(
+        tmp_path,
+        wheelhouse,
+        _pinned("seamless-transformer"),
+        "hashserver>=1.1",
+        "seamless-database>=2.1",
+        "aiofiles>=23",
+    )
+    script = tmp_path / "example.py"
+    script.write_text(example)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "SEAMLESS_CACHE": str(tmp_path / "cache"),
+    }
+    assert shutil.which("rhl-inspect", path=env["PATH"]) is None
+    try:
+        for _ in range(2):  # computed, then a cache hit from the launched services
+            done = subprocess.run(
+                [str(python), str(script)],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                cwd=tmp_path,
+            )
+            assert done.returncode == 0, done.stderr[-4000:]
+            assert done.stdout.strip().splitlines()[-1] == "42"
+        states = list((home / ".remote-http-launcher" / "server").glob("*.json"))
+        assert len(states) == 2
+        assert oct((tmp_path / "cache").stat().st_mode & 0o777) == "0o700"
+        assert oct((home / ".remote-http-launcher").stat().st_mode & 0o777) == "0o700"
+    finally:
+        stop_launched_services(home)

@@ -9,6 +9,7 @@ from typing import Any
 from . import activation, config_files, pure_daskserver, select, session
 from .cluster import get_cluster_registry
 from .errors import ConfigurationError, FrozenConfigurationError
+from .launching import get_launch_registry
 from .tools import get_tool_registry
 
 __all__ = [
@@ -130,4 +131,5 @@ def reset() -> None:
     select.get_selection_registry().reset()
     get_cluster_registry().reset()
     get_tool_registry().reset()
+    get_launch_registry().reset()
     session.get_session_registry().reset()

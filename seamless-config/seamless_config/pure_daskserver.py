@@ -9,11 +9,11 @@ reports :func:`pure_dask_reason`.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import MissingDependencyError
+from .launching import launch
 from .select import get_selected_cluster, is_pure_dask_mode, pure_dask_reason
 from .tools import configure_pure_daskserver
 
@@ -34,15 +34,13 @@ DISABLED = False
 
 @dataclass
 class PureDaskRegistry:
-    """The mode flag, the connected client and the launcher payloads (memoised per config)."""
+    """The mode flag and the connected client (launch payloads: seamless_config.launching)."""
 
     active: bool = False
     client: Any = None
-    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def reset(self) -> None:
         deactivate()
-        self.payloads.clear()
 
 
 _pure_dask_registry = PureDaskRegistry()
@@ -56,17 +54,6 @@ def get_pure_dask_registry() -> PureDaskRegistry:
 def is_active() -> bool:
     """True while pure-Dask mode is activated (set_stage/init chose it); transformers must refuse."""
     return _pure_dask_registry.active
-
-
-def _launch(conf: dict[str, Any]) -> dict[str, Any]:
-    frozen = json.dumps(conf, sort_keys=True, default=str)
-    payload = _pure_dask_registry.payloads.get(frozen)
-    if payload is None:
-        import remote_http_launcher
-
-        payload = remote_http_launcher.run(conf)
-        _pure_dask_registry.payloads[frozen] = payload
-    return payload
 
 
 def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
@@ -86,7 +73,7 @@ def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
             hint="pip install seamless-config[pure-dask]",
         ) from exc
     conf = configure_pure_daskserver(cluster=get_selected_cluster(), queue=queue)
-    payload = _launch(conf)
+    payload = launch(conf)
     hostname = payload.get("hostname") or "localhost"
     client = distributed.Client(
         f"tcp://{hostname}:{payload['port']}", timeout="10s", set_as_default=True

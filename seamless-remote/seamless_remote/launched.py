@@ -1,19 +1,19 @@
 """Launched services: start or reconnect a hashserver / database through remote-http-launcher.
 
 The launch dict comes from seamless-config (`tools.configure_hashserver(mode)` /
-`configure_database(mode)`, filled from the current selection); `remote_http_launcher.run`
-reuses a running service or starts one. Payloads are cached per launch dict; `relaunch`
-bypasses the cache when a service went away (e.g. after its inactivity timeout).
+`configure_database(mode)`, filled from the current selection); seamless-config's
+`launching.launch` runs remote-http-launcher under a per-service lock, which reuses a running
+service or starts one. Payloads are cached per launch dict; `relaunch` bypasses the cache when
+a service went away (e.g. after its inactivity timeout).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 from .errors import LaunchError
-from .registry import LaunchedService, get_remote_registry
+from .registry import LaunchedService
 
 __all__ = ["launch_service", "relaunch", "run_launcher"]
 
@@ -21,19 +21,17 @@ _BUILDERS = {"hashserver": "configure_hashserver", "database": "configure_databa
 
 
 def run_launcher(conf: dict[str, Any], *, fresh: bool = False) -> dict[str, Any]:
-    """`remote_http_launcher.run(conf)`, memoised per launch dict unless `fresh`."""
-    import remote_http_launcher
+    """Launch or reconnect through seamless-config's launch lock; memoised per launch dict.
 
-    cache_key = json.dumps(conf, sort_keys=True, default=str)
-    payloads = get_remote_registry().launch_payloads
-    if not fresh and cache_key in payloads:
-        return payloads[cache_key]
+    With `fresh` the memo is bypassed (the service went away); threads and processes that
+    find the same dead service at once relaunch it once (`seamless_config.launching`).
+    """
+    from seamless_config import errors, launching
+
     try:
-        payload = remote_http_launcher.run(dict(conf))
-    except remote_http_launcher.LauncherError as exc:
+        return launching.launch(conf, fresh=fresh)
+    except errors.LaunchError as exc:
         raise LaunchError(str(conf.get("key")), reason=str(exc)) from None
-    payloads[cache_key] = payload
-    return payload
 
 
 def _urls(conf: dict[str, Any], payload: dict[str, Any]) -> tuple[str, str]:

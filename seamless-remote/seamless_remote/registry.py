@@ -94,7 +94,6 @@ class RemoteRegistry:
     database_launched: list[LaunchedService] = field(default_factory=list)
     jobserver_clients: list[Any] = field(default_factory=list)
     daskserver: Any = None
-    launch_payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
     _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

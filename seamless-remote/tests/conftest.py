@@ -18,10 +18,13 @@ def _clean_remote_state(monkeypatch):
     for name in list(os.environ):
         if name.startswith("SEAMLESS_"):
             monkeypatch.delenv(name)
+    from seamless_config.launching import get_launch_registry
     from seamless_remote.registry import get_remote_registry
     from seamless_remote.session import get_session_registry
 
     get_remote_registry().reset()
+    get_launch_registry().reset()
     yield
     get_remote_registry().reset()
+    get_launch_registry().reset()
     get_session_registry().reset()
