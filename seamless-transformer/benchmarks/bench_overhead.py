@@ -94,10 +94,15 @@ seamless.close()
 def distinct(n: int, python: str, *, offset: int) -> dict[str, float]:
     """Seconds per call: ``n`` distinct cold calls, then the same ``n`` again, in ``python``."""
     import subprocess
+    import tempfile
+    from pathlib import Path
 
-    done = subprocess.run(
-        [python, "-c", _DISTINCT, str(n), str(offset)], capture_output=True, text=True, check=True
-    )
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "distinct_calls.py"  # transformers need their source in a file
+        script.write_text(_DISTINCT)
+        done = subprocess.run(
+            [python, str(script), str(n), str(offset)], capture_output=True, text=True, check=True
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
