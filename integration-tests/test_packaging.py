@@ -2,7 +2,7 @@
 
 This catches what editable installs hide: undeclared dependencies, missing package data
 (tools.yaml, py.typed), console scripts that point nowhere, and imports that pull in more
-than the import direction of DESIGN.md allows.
+than the import direction of docs/architecture.md allows.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ PACKAGES = [
     "seamless-jobserver",
 ]
 
-# Modules that importing each package must NOT load (DESIGN.md, "Import direction").
+# Modules that importing each package must NOT load (docs/architecture.md, "Packages and layers").
 FORBIDDEN_ON_IMPORT = {
     "seamless_config": [
         "seamless",

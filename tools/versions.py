@@ -1,6 +1,6 @@
 """Keep the five seamless-* packages on one version, with exact pins between them.
 
-All five distributions move in lockstep (DESIGN.md, "Versions and packaging"): every
+All five distributions move in lockstep (docs/architecture.md, "Versions and packaging"): every
 ``[project] version`` is the same, and every dependency of one of our packages on another,
 extras included (``seamless-config[pure-dask]==X``), is an exact ``==X`` pin.
 

@@ -1,21 +1,23 @@
-"""Activation on a stage change: persistent mode (seamless_remote) or pure-Dask mode.
+"""Activation on a stage change: persistent mode (the services' hooks) or pure-Dask mode.
 
-Persistent mode imports seamless_remote lazily, here and only here, and fails with a clear
-error when it is not installed. Pure-Dask mode never imports seamless, seamless_remote or
-seamless_transformer. A ``DISABLED`` flag on a seamless_remote module skips its activation.
+Persistent mode activates the ``buffer`` and ``database`` hooks (and ``daskserver`` or
+``jobserver`` for execution ``remote``), registered by seamless-remote (:mod:`.hooks`), and fails
+with a clear error when it is not installed. Pure-Dask mode never loads a hook, so seamless,
+seamless_remote and seamless_transformer stay unimported. A ``DISABLED`` flag on a hook's
+provider skips its activation.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import warnings
 from typing import Any
 
 from . import pure_daskserver, select
 from .cluster import get_cluster, get_cluster_registry, get_local_cluster
-from .errors import ConfigurationError, MissingDependencyError
-from .extern_clients import import_remote
+from .errors import ConfigurationError
+from .extern_clients import service_hook
+from .hooks import get_hook, get_loaded_hook
 
 __all__ = ["activate_selection", "report_execution_requirements"]
 
@@ -61,32 +63,28 @@ def report_execution_requirements() -> None:
     )
 
 
-def _module(name: str, *, purpose: str) -> Any:
-    return import_remote(name, purpose=purpose)
-
-
-def _activate(module: Any) -> None:
-    if getattr(module, "DISABLED", False):
+def _activate(provider: Any) -> None:
+    if getattr(provider, "DISABLED", False):
         return
-    module.activate()
+    provider.activate()
 
 
 def _deactivate_loaded(name: str) -> None:
-    module = sys.modules.get(f"seamless_remote.{name}")
+    provider = get_loaded_hook(name)
     if (
-        module is not None
-        and hasattr(module, "deactivate")
-        and not getattr(module, "DISABLED", False)
+        provider is not None
+        and hasattr(provider, "deactivate")
+        and not getattr(provider, "DISABLED", False)
     ):
-        module.deactivate()
+        provider.deactivate()
 
 
 def _activate_persistent(cluster: str) -> None:
     execution = select.get_execution()
     target = select.check_remote_redundancy(cluster) if execution == "remote" else None
     purpose = f"persistent mode (cluster '{cluster}', persistent from {select.get_origin('persistent') or 'the default'})"
-    _activate(_module("buffer_remote", purpose=purpose))
-    _activate(_module("database_remote", purpose=purpose))
+    _activate(service_hook("buffer", purpose=purpose))
+    _activate(service_hook("database", purpose=purpose))
     if execution != "remote":
         return
     if target is None:
@@ -97,7 +95,7 @@ def _activate_persistent(cluster: str) -> None:
             stacklevel=4,
         )
         return
-    _activate(_module(f"{target}_remote", purpose=purpose))
+    _activate(service_hook(target, purpose=purpose))
 
 
 def _spawn() -> None:
@@ -107,22 +105,19 @@ def _spawn() -> None:
         workers = get_cluster_registry().current.clusters[local].workers
     if workers is None:
         workers = os.cpu_count() or 1
-    try:
-        import seamless_transformer
-    except ImportError as exc:
-        raise MissingDependencyError(
-            "execution 'spawn' needs seamless-transformer",
-            package="seamless-transformer",
-            hint="pip install seamless-transformer, or use `execution: process`",
-        ) from exc
-    if not seamless_transformer.has_spawned():
-        seamless_transformer.spawn(workers)
+    spawner = get_hook(
+        "spawn",
+        purpose="execution 'spawn'",
+        hint="pip install seamless-transformer, or use `execution: process`",
+    )
+    if not spawner.has_spawned():
+        spawner.spawn(workers)
 
 
 def activate_selection() -> None:
     """Bring services in line with the selection (called on stage or substage changes)."""
     pure_daskserver.deactivate()
-    for name in ("daskserver_remote", "jobserver_remote"):
+    for name in ("daskserver", "jobserver"):
         _deactivate_loaded(name)
     cluster = select.get_selected_cluster()
     if cluster is not None and select.is_pure_dask_mode():

@@ -1,17 +1,16 @@
 """Forwarding remote clients to workers: collect the active ones, re-create them elsewhere.
 
-Contract with seamless_remote (imported lazily, only by these functions):
-``buffer_remote`` and ``database_remote`` provide ``inspect_extern_clients()`` and
-``inspect_launched_clients()``, each returning a list of mappings (or objects) with
-``readonly`` and any of ``url``, ``remote_url``, ``directory``, ``remote_directory``;
-launched entries also carry ``cluster``. ``seamless_remote.define_extern_client(name, type,
-**params)`` defines a named extern client, and ``<module>.activate(no_main=True,
-extern_clients=[names])`` activates exactly those.
+Contract with the ``buffer`` and ``database`` hooks (registered by seamless-remote, see
+:mod:`.hooks`): each provides ``inspect_extern_clients()`` and ``inspect_launched_clients()``,
+each returning a list of mappings (or objects) with ``readonly`` and any of ``url``,
+``remote_url``, ``directory``, ``remote_directory``; launched entries also carry ``cluster``.
+``define_extern_client(name, type, **params)`` defines a named extern client, and
+``activate(no_main=True, extern_clients=[names])`` activates exactly those. A Dask client is
+connected through the ``connect_dask`` hook (registered by seamless-dask).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import warnings
@@ -21,29 +20,25 @@ from . import session
 from .errors import (
     ConfigurationError,
     FrozenConfigurationError,
-    MissingDependencyError,
     RemoteClientsError,
 )
+from .hooks import find_hook, get_hook
 
 __all__ = ["collect_remote_clients", "set_remote_clients", "set_remote_clients_from_env"]
 
 _ENTRY_KEYS = ("url", "remote_url", "directory", "remote_directory")
 
 
-def import_remote(module: str, *, purpose: str) -> Any:
-    """Import ``seamless_remote[.module]``; a clear MissingDependencyError if it is not installed."""
-    name = "seamless_remote" + (f".{module}" if module else "")
-    try:
-        return importlib.import_module(name)
-    except ImportError as exc:
-        if exc.name is not None and not exc.name.startswith("seamless_remote"):
-            raise
-        raise MissingDependencyError(
-            f"{purpose} needs the package seamless-remote, which is not installed ({exc})",
-            package="seamless-remote",
-            hint="pip install seamless-remote (or seamless-dask[remote]); or set `persistent: false`"
-            " / `execution: process` in seamless.yaml",
-        ) from exc
+_REMOTE_HINT = (
+    "pip install seamless-remote (or seamless-dask[remote]); or set `persistent: false` / "
+    "`execution: process` in seamless.yaml"
+)
+
+
+def service_hook(name: str, *, purpose: str) -> Any:
+    """The provider of a service hook (``buffer``, ``database``, ``daskserver``, ``jobserver``:
+    seamless-remote); a clear MissingDependencyError if it is not installed."""
+    return get_hook(name, purpose=purpose, hint=_REMOTE_HINT)
 
 
 def _field(entry: Any, name: str) -> Any:
@@ -68,8 +63,8 @@ def _describe(entry: Any) -> dict[str, Any]:
 def collect_remote_clients(cluster: str) -> dict[str, list[dict[str, Any]]]:
     """The remote-clients dict for workers: every extern client plus ``cluster``'s launched ones."""
     result: dict[str, list[dict[str, Any]]] = {}
-    for kind, module in (("database", "database_remote"), ("buffer", "buffer_remote")):
-        remote = import_remote(module, purpose="collect_remote_clients()")
+    for kind in ("database", "buffer"):
+        remote = service_hook(kind, purpose="collect_remote_clients()")
         entries = [_describe(e) for e in remote.inspect_extern_clients()]
         entries += [
             _describe(e)
@@ -95,9 +90,8 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
         raise ConfigurationError(
             "remote clients must be a mapping with 'database' and 'buffer'", value=clients
         )
-    root = import_remote("", purpose="set_remote_clients()")
-    database_remote = import_remote("database_remote", purpose="set_remote_clients()")
-    buffer_remote = import_remote("buffer_remote", purpose="set_remote_clients()")
+    database_remote = service_hook("database", purpose="set_remote_clients()")
+    buffer_remote = service_hook("buffer", purpose="set_remote_clients()")
     state.remote_clients_set = True
     url_key = "remote_url" if in_remote else "url"
     dir_key = "remote_directory" if in_remote else "directory"
@@ -111,7 +105,7 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
             )
         readonly = _field(entry, "readonly")
         name = f"extern-db-{i}"
-        root.define_extern_client(
+        database_remote.define_extern_client(
             name, "database", url=url, readonly=True if readonly is None else bool(readonly)
         )
         db_names.append(name)
@@ -132,14 +126,16 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
             if in_remote:
                 directory = os.path.expanduser(directory)
             name = f"extern-buffer-{i}" + ("-folder" if both else "")
-            root.define_extern_client(name, "bufferfolder", directory=directory, readonly=True)
+            buffer_remote.define_extern_client(
+                name, "bufferfolder", directory=directory, readonly=True
+            )
             buffer_names.append(name)
         if url is not None:
             readonly = _field(entry, "readonly")
             name = f"extern-buffer-{i}" + ("-server" if both else "")
             # with the server's own directory (reachable here) its writes may take the fast path
             server_dir = {"directory": directory} if both else {}
-            root.define_extern_client(
+            buffer_remote.define_extern_client(
                 name,
                 "hashserver",
                 url=url,
@@ -181,18 +177,10 @@ def set_remote_clients_from_env(include_dask: bool = False) -> bool:
 
 
 def _connect_dask(scheduler: str, clients: dict[str, Any]) -> None:
-    import distributed
-
-    try:
-        distributed.get_worker()
-        return  # inside a Dask worker: tasks use worker_client() instead
-    except ValueError:
-        pass
-    from seamless_dask.client import SeamlessDaskClient
-    from seamless_dask.transformer_client import set_seamless_dask_client
-
+    connector = find_hook("connect_dask")
+    if connector is None:
+        raise RuntimeError("seamless-dask is not installed (no 'connect_dask' hook)")
     workers = int(os.environ.get("SEAMLESS_DASK_WORKERS", "1"))
-    client = distributed.Client(scheduler, timeout="10s", set_as_default=False)
-    set_seamless_dask_client(
-        SeamlessDaskClient(client, worker_plugin_workers=workers, remote_clients=clients)
+    connector.connect_dask_client(
+        scheduler, workers=workers, remote_clients=clients, skip_in_worker=True
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pytest
 import yaml
 
 import seamless_config
+from seamless_config.hooks import get_hook_registry, register_hook
 
 
 @pytest.fixture(autouse=True)
@@ -25,8 +25,10 @@ def clean_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("REMOTE_HTTP_LAUNCHER_DIR", raising=False)
     seamless_config.reset()
+    get_hook_registry().reset()
     yield home
     seamless_config.reset()
+    get_hook_registry().reset()
 
 
 @pytest.fixture
@@ -123,45 +125,46 @@ def demo_cluster(
 
 
 class RemoteStub:
-    """A stand-in seamless_remote package that records what seamless_config asks of it."""
+    """Stand-ins for seamless_remote's service modules that record what seamless_config asks;
+    registered as the ``buffer``, ``database``, ``jobserver`` and ``daskserver`` hooks."""
 
     MODULES = ("buffer_remote", "database_remote", "jobserver_remote", "daskserver_remote")
 
     def __init__(self) -> None:
         self.calls: list[tuple] = []
         self.extern: list[tuple] = []
-        self.package = types.ModuleType("seamless_remote")
-        self.package.__path__ = []  # a package
-        self.package.define_extern_client = self._define
         self.modules = {name: self._module(name) for name in self.MODULES}
 
     def _define(self, name: str, kind: str, **params: Any) -> None:
         self.extern.append((name, kind, params))
 
     def _module(self, name: str) -> types.ModuleType:
-        module = types.ModuleType(f"seamless_remote.{name}")
+        module = types.ModuleType(f"stub.{name}")
         module.activate = lambda **kw: self.calls.append((name, "activate", kw))
         module.deactivate = lambda: self.calls.append((name, "deactivate", {}))
         module.ensure_initialized = lambda: self.calls.append((name, "ensure_initialized", {}))
         module.inspect_extern_clients = list
         module.inspect_launched_clients = list
-        setattr(self.package, name, module)
+        module.define_extern_client = self._define
         return module
+
+    def register(self) -> None:
+        """Register the stand-ins as seamless_config hooks."""
+        for name, module in self.modules.items():
+            register_hook(name.removesuffix("_remote"), module)
 
     def activated(self) -> list[str]:
         return [name for name, what, _ in self.calls if what == "activate"]
 
 
 @pytest.fixture
-def remote_stub(monkeypatch: pytest.MonkeyPatch) -> RemoteStub:
+def remote_stub() -> RemoteStub:
     stub = RemoteStub()
-    monkeypatch.setitem(sys.modules, "seamless_remote", stub.package)
-    for name, module in stub.modules.items():
-        monkeypatch.setitem(sys.modules, f"seamless_remote.{name}", module)
+    stub.register()
     return stub
 
 
 @pytest.fixture
-def no_remote(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make seamless_remote unimportable (as when it is not installed)."""
-    monkeypatch.setitem(sys.modules, "seamless_remote", None)
+def no_remote() -> None:
+    """No service hooks, also not from installed entry points (as without seamless-remote)."""
+    get_hook_registry().reset(entry_points=False)

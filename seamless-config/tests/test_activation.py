@@ -13,6 +13,7 @@ from conftest import demo_cluster, write_yaml
 import seamless_config
 from seamless_config import select
 from seamless_config.errors import ConfigurationError, MissingDependencyError
+from seamless_config.hooks import get_hook_registry, register_hook
 
 
 def quietly(call, *args, **kwargs):
@@ -146,10 +147,10 @@ def test_spawn_uses_local_cluster_workers(
     workdir, write_config, write_clusters, monkeypatch
 ) -> None:
     spawned = []
-    fake = types.ModuleType("seamless_transformer")
+    fake = types.ModuleType("spawn_hook")
     fake.has_spawned = lambda: bool(spawned)
     fake.spawn = spawned.append
-    monkeypatch.setitem(sys.modules, "seamless_transformer", fake)
+    register_hook("spawn", fake)
     write_clusters({"box": demo_cluster(workers=5), "local_cluster": "box"})
     write_config([{"execution": "spawn"}, {"persistent": False}])
     seamless_config.init()
@@ -161,10 +162,10 @@ def test_spawn_uses_local_cluster_workers(
 def test_spawn_without_local_cluster_uses_cpu_count(workdir, write_config, monkeypatch) -> None:
     """Quirk 7.13 fixed: no KeyError without a local cluster."""
     spawned = []
-    fake = types.ModuleType("seamless_transformer")
+    fake = types.ModuleType("spawn_hook")
     fake.has_spawned = lambda: False
     fake.spawn = spawned.append
-    monkeypatch.setitem(sys.modules, "seamless_transformer", fake)
+    register_hook("spawn", fake)
     monkeypatch.setattr("os.cpu_count", lambda: 3)
     write_config([{"execution": "spawn"}, {"persistent": False}])
     seamless_config.init()
@@ -174,13 +175,11 @@ def test_spawn_without_local_cluster_uses_cpu_count(workdir, write_config, monke
 def test_failed_activation_can_be_retried(persistent_config, monkeypatch) -> None:
     from conftest import RemoteStub
 
-    monkeypatch.setitem(sys.modules, "seamless_remote", None)
+    get_hook_registry().reset(entry_points=False)
     with pytest.raises(ConfigurationError):
         quietly(seamless_config.init)
     assert not seamless_config._initialized
     stub = RemoteStub()
-    monkeypatch.setitem(sys.modules, "seamless_remote", stub.package)
-    for name, module in stub.modules.items():
-        monkeypatch.setitem(sys.modules, f"seamless_remote.{name}", module)
+    stub.register()
     quietly(seamless_config.init)
     assert seamless_config._initialized and stub.activated()[0] == "buffer_remote"

@@ -1,4 +1,5 @@
-"""The anti-deadlock permission throttle for nested transformations (DESIGN item 8).
+"""The anti-deadlock permission throttle for nested transformations (thresholds on load:
+docs/architecture.md, "Deliberate differences from Seamless 1.x", item 8).
 
 Model: a Dask worker hosts N Seamless workers, each running up to T transformations, so it has
 ``N x T`` threads and starts with N units of the ``S`` resource (one per base task). A

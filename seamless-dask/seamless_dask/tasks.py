@@ -263,7 +263,8 @@ def run_provisional_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) 
     Computes the transformation checksum, then submits the real base task under its
     deterministic key from this worker (``worker_client()``, which secedes), so identical work
     started by other clients runs once. This task holds no ``S`` unit (it is submitted without
-    resources) and no worker thread while it waits (DESIGN item 9).
+    resources) and no worker thread while it waits (docs/architecture.md,
+    "Deliberate differences from Seamless 1.x", item 9).
     """
     tf_hex = None
     try:

@@ -124,3 +124,25 @@ def test_explicit_process_selection_stays_local() -> None:
         assert tf._dask_futures is None
     finally:
         set_seamless_dask_client(None)
+
+
+@pytest.mark.timeout(120)
+def test_connect_dask_client_registers_and_disconnects() -> None:
+    """The one connector (``connect_dask`` hook) used by seamless-config and seamless-remote."""
+    import distributed
+
+    from seamless_dask.connect import connect_dask_client, disconnect_dask_client
+    from seamless_dask.transformer_client import get_seamless_dask_client
+
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
+        client = connect_dask_client(cluster.scheduler_address, workers=1, remote_clients=None)
+        try:
+            assert get_seamless_dask_client() is client
+            assert client.seamless_workers == 1
+            value, _, worker = where(7).run()
+            assert value == 7 and worker in client.client.scheduler_info()["workers"]
+        finally:
+            disconnect_dask_client()
+        assert get_seamless_dask_client() is None

@@ -38,3 +38,13 @@ def test_import_is_lazy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_connect_dask_hook_entry_point() -> None:
+    """The one function that connects a Dask client is the ``connect_dask`` hook."""
+    from seamless_config.hooks import find_hook, get_hook_registry
+    from seamless_dask import connect
+
+    get_hook_registry().reset()
+    assert find_hook("connect_dask") is connect
+    assert callable(connect.connect_dask_client) and callable(connect.disconnect_dask_client)

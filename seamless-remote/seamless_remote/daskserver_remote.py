@@ -4,7 +4,8 @@
 starts or reconnects the wrapper through remote-http-launcher, and records a
 `DaskserverHandle`. When seamless-dask is installed, it also connects a SeamlessDaskClient
 (with the remote-clients dict, so workers reach the same hashserver and database) and
-registers it; Dask itself is only imported then.
+registers it, through seamless-config's ``connect_dask`` hook (seamless-dask registers it; this
+package never imports seamless_dask); Dask itself is only imported then.
 """
 
 from __future__ import annotations
@@ -96,22 +97,18 @@ def activate(no_main: bool = False, *, connect: bool = True) -> None:
 
 
 def _connect(handle: DaskserverHandle) -> DaskserverHandle:
-    try:
-        from seamless_dask.client import SeamlessDaskClient
-        from seamless_dask.transformer_client import set_seamless_dask_client
-    except ImportError:
-        return handle
-    import distributed
+    from seamless_config.hooks import find_hook
 
-    dask_client = distributed.Client(handle.scheduler_address, timeout="10s", set_as_default=False)
-    client = SeamlessDaskClient(
-        dask_client,
-        worker_plugin_workers=handle.cores,
+    connector = find_hook("connect_dask")
+    if connector is None:  # seamless-dask is not installed
+        return handle
+    client = connector.connect_dask_client(
+        handle.scheduler_address,
+        workers=handle.cores,
         remote_clients=handle.remote_clients,
         is_local_cluster=handle.is_local_cluster,
         interactive=handle.interactive,
     )
-    set_seamless_dask_client(client)
     return DaskserverHandle(**{**handle.__dict__, "client": client})
 
 
@@ -125,6 +122,8 @@ def deactivate() -> None:
     registry = get_remote_registry()
     handle, registry.daskserver = registry.daskserver, None
     if handle is not None and handle.client is not None:
-        from seamless_dask.transformer_client import set_seamless_dask_client
+        from seamless_config.hooks import find_hook
 
-        set_seamless_dask_client(None)
+        connector = find_hook("connect_dask")
+        if connector is not None:
+            connector.disconnect_dask_client()

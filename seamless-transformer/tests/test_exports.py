@@ -70,3 +70,13 @@ def test_fingertip_hooks_exist():
 
     assert callable(get_transformation_cache().get_reverse_transformations)
     assert callable(recompute_from_transformation_checksum)
+
+
+def test_spawn_hook_entry_point():
+    """seamless_config spawns workers through the ``spawn`` hook (entry point)."""
+    from seamless_config.hooks import find_hook, get_hook_registry
+
+    get_hook_registry().reset()
+    from seamless_transformer import worker
+
+    assert find_hook("spawn") is worker

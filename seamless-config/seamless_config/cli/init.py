@@ -42,15 +42,15 @@ def _ensure_services() -> None:
         or not select.get_persistent()
     ):
         return  # pure-Dask mode was activated by set_stage itself; nothing else to start
-    from seamless_config.extern_clients import import_remote
+    from seamless_config.extern_clients import service_hook
 
-    names = ["buffer_remote", "database_remote"]
+    names = ["buffer", "database"]
     if select.get_execution() == "remote":
         target = select.check_remote_redundancy(select.get_selected_cluster())
         if target is not None:
-            names.append(f"{target}_remote")
+            names.append(target)
     for name in names:
-        module = import_remote(name, purpose="seamless-init")
+        module = service_hook(name, purpose="seamless-init")
         ensure = getattr(module, "ensure_initialized", None)
         if ensure is not None and not getattr(module, "DISABLED", False):
             ensure()
