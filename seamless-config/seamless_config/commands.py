@@ -14,7 +14,7 @@ from . import schema
 from .cluster import ClusterSet
 from .errors import ConfigFileError, ConfigurationError
 from .names import NAME_RULE, name_problem
-from .select import SelectionState, apply_selection, validate_nparallel
+from .select import SelectionState, apply_selection, validate_nparallel, validate_timeout
 
 __all__ = ["Entry", "apply_entry", "expand_entries", "inherits_from_parent"]
 
@@ -32,6 +32,7 @@ _ARGUMENT_TYPES: dict[str, tuple[tuple[type, ...], bool]] = {
     "record": ((bool,), False),
     "node": ((str,), True),
     "nparallel": ((int,), False),
+    "timeout": ((int, float), True),
     "clusters": ((dict,), False),
     "inherit_from_parent": ((), True),
 }
@@ -157,6 +158,8 @@ def apply_entry(state: SelectionState, entry: Entry, clusters: ClusterSet) -> No
     try:
         if entry.name == "nparallel":
             state.nparallel = validate_nparallel(entry.argument)
+        elif entry.name == "timeout":
+            state.timeout = validate_timeout(entry.argument)
         else:
             apply_selection(
                 state,

@@ -64,6 +64,11 @@ COMMANDS: dict[str, Key] = {
     "nparallel": Key(
         "int >= 1", None, "Limit on active transformations for parallel(); persists across reloads."
     ),
+    "timeout": Key(
+        "number > 0 or null",
+        None,
+        "Default timeout in seconds of every transformation (a transformer's own `timeout` wins). After it, the transformation is canceled as by cancel() (on spawn and the jobserver its worker process is terminated) and fails with 'Transformation timed out after N s'. Default: none.",
+    ),
     "clusters": Key(
         "mapping",
         None,

@@ -32,6 +32,7 @@ __all__ = [
     "get_execution",
     "get_node",
     "get_nparallel",
+    "get_timeout",
     "get_origin",
     "get_persistent",
     "get_queue",
@@ -62,6 +63,7 @@ __all__ = [
     "select_execution",
     "select_node",
     "select_nparallel",
+    "select_timeout",
     "select_persistent",
     "select_project",
     "select_queue",
@@ -117,6 +119,7 @@ class SelectionState:
     substage: str | None = None
     queue_cluster: str | None = None
     nparallel: int | None = None
+    timeout: float | None = None
 
     def copy(self) -> SelectionState:
         return copy.deepcopy(self)
@@ -327,6 +330,21 @@ def validate_nparallel(nparallel: Any) -> int:
     return nparallel
 
 
+def select_timeout(timeout: float | None) -> None:
+    """Default timeout (seconds) of every transformation; None: no timeout."""
+    _state().timeout = validate_timeout(timeout)
+
+
+def validate_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise InvalidSelectionError(
+            "timeout must be a number of seconds > 0, or null", key="timeout", value=timeout
+        )
+    return float(timeout)
+
+
 # ---------------------------------------------------------------- getters
 
 
@@ -393,6 +411,11 @@ def get_node() -> str | None:
 
 def get_nparallel() -> int | None:
     return _state().nparallel
+
+
+def get_timeout() -> float | None:
+    """The default transformation timeout in seconds (None: none)."""
+    return _state().timeout
 
 
 def get_source(name: str) -> str | None:

@@ -72,6 +72,10 @@ class DaskExecutor(Executor):
 
     remote = True
     accepts_dependencies = True
+    name = EXECUTOR_NAME
+    #: a task already running on a Dask worker thread cannot be killed: it runs to its end
+    #: and writes nothing (see the README, "Cancel and timeouts")
+    stops_work_on_cancel = False
 
     async def execute(self, transformation: Any) -> ExecutionResult:
         """The result checksum of ``transformation``, computed (or found) through Dask."""

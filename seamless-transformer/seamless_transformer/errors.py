@@ -5,6 +5,7 @@ Hierarchy (every class also derives from the builtin named in brackets)::
     SeamlessTransformerError
     ├── TransformationError [RuntimeError]      a transformation failed, or is not in the
     │   │                                       state the call needs (not constructed, ...)
+    │   ├── TransformationTimeoutError          it ran longer than its timeout
     │   └── BashTransformationError             a bash transformer exited non-zero or made
     │                                           no RESULT
     ├── PureDaskModeError [RuntimeError]        transformers are forbidden in pure-Dask mode
@@ -25,6 +26,17 @@ class SeamlessTransformerError(Exception):
 
 class TransformationError(SeamlessTransformerError, RuntimeError):
     """A transformation failed, or is not in the state that the call needs."""
+
+
+class TransformationTimeoutError(TransformationError):
+    """A transformation ran longer than its timeout; its work was stopped where it could be."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        super().__init__(timeout)
+
+    def __str__(self) -> str:
+        return f"Transformation timed out after {self.timeout:g} s"
 
 
 class BashTransformationError(TransformationError):

@@ -27,6 +27,7 @@ from seamless import Buffer, Checksum
 from . import persistence
 from .errors import PureDaskModeError, RemoteBackendError, SpawnError, TransformationError
 from .event_loop import run_async, run_sync, submit
+from .cancel import CancelOutcome, effective_timeout, run_with_timeout
 from .executors import Executor, choose_executor
 from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache
@@ -87,6 +88,8 @@ class Transformation:
         #: The Dask futures of the last Dask run (1.x name; ``.base.key`` is the base task's
         #: key). Set by the Dask executor on the transformation it ran; None otherwise.
         self._dask_futures: Any = None
+        #: the executor whose ``execute`` runs this transformation's work right now
+        self._running_on: Executor | None = None
         self._initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -109,6 +112,13 @@ class Transformation:
     def local(self) -> bool:
         """Local: always executed in this process, whatever the execution mode."""
         return bool(self._meta.get("local"))
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds after which the work is canceled and the transformation fails with
+        "Transformation timed out after N s": ``meta["timeout"]``, else seamless-config's
+        ``timeout`` (none by default)."""
+        return effective_timeout(self._meta)
 
     @property
     def resources(self) -> Mapping[str, Any] | None:
@@ -416,17 +426,26 @@ class Transformation:
             persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
             # upstream results are inputs; one lost or corrupt in storage is recomputed
             await asyncio.gather(*(dep._ensure_result_buffer() for dep in self.upstream.values()))
-        outcome = await executor.execute(self)
+        outcome = await self._run_executor(executor)
         if outcome.buffer is not None:
             self._result_buffer = outcome.buffer
         return outcome
+
+    async def _run_executor(self, executor: Executor) -> ExecutionResult:
+        """``executor.execute(self)`` under the timeout; cancel() knows who runs the work."""
+        self._running_on = executor
+        try:
+            return await run_with_timeout(executor.execute(self), self.timeout)
+        finally:
+            if self._running_on is executor:
+                self._running_on = None
 
     async def _compute_unconstructed(self, executor: Executor) -> Checksum | None:
         """An executor that schedules the upstream dependencies itself (Dask) gets the
         transformation before its checksum is known."""
         try:
             await self.write_buffers()
-            result = (await executor.execute(self)).checksum
+            result = (await self._run_executor(executor)).checksum
         except _CONFIGURATION_ERRORS:
             raise
         except Exception as exc:
@@ -560,17 +579,30 @@ class Transformation:
             return False
         return await run_async(persistence.get_transformation_result(tf_checksum)) is not None
 
-    def cancel(self) -> bool:
-        """Cancel (terminal); True if the transformation was not finished yet."""
+    def cancel(self) -> CancelOutcome:
+        """Cancel (terminal). The outcome is True (as a bool) if the transformation was not
+        finished yet; ``.executor`` and ``.stopped`` say whether running work was stopped
+        (``spawn``, ``jobserver``: its worker process is terminated) or runs on in the
+        background with its result discarded (``process``, ``daskserver``). Nothing of a
+        canceled transformation is stored."""
         if self._canceled or self._result_checksum is not None:
-            return False
+            return CancelOutcome(False)
         self._canceled = True
+        running = self._running_on
         task = self._task
         if task is not None and not task.done():
             task.get_loop().call_soon_threadsafe(task.cancel)
-        return True
+        else:
+            running = None
+        if running is None:
+            return CancelOutcome(True)
+        return CancelOutcome(
+            True,
+            executor=getattr(running, "name", None) or type(running).__name__,
+            stopped=bool(getattr(running, "stops_work_on_cancel", False)),
+        )
 
-    async def cancel_async(self) -> bool:
+    async def cancel_async(self) -> CancelOutcome:
         """Async form of cancel()."""
         return self.cancel()
 

@@ -284,6 +284,23 @@ class Transformer:
     )
 
     @property
+    def timeout(self) -> float | None:
+        """Seconds after which a transformation of this transformer is canceled and fails with
+        "Transformation timed out after N s" (``meta["timeout"]``); None: the seamless-config
+        default (``- timeout: N``), none by default."""
+        return self._meta.get("timeout")
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        from .cancel import validate_timeout
+
+        value = validate_timeout(value, where="Transformer.timeout")
+        if value is None:
+            self._meta.pop("timeout", None)
+        else:
+            self._meta["timeout"] = value
+
+    @property
     def language(self) -> str:
         """The code language: python or bash."""
         return self._language

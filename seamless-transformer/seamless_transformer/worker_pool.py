@@ -6,29 +6,44 @@ the parent persists results, so the write order (buffer, then database entry) ho
 place. Transformations started *inside* a worker run in that worker's own process.
 Workers re-import ``__main__``, so user scripts need an ``if __name__ == "__main__":`` guard.
 The pool is shut down by ``seamless.close()`` (a registered close hook) or ``shutdown_workers``.
+
+The pool owns its worker processes one by one (each has its own pipe and runs one job at a
+time), so that one worker can be stopped without touching the others:
+
+- **cancel**: when the coroutine awaiting a job is cancelled (``Transformation.cancel()``, a
+  timeout, the jobserver's ``/cancel-transformation``), the worker running it is terminated
+  (SIGTERM, then SIGKILL after :data:`TERMINATE_GRACE` s) and replaced by a fresh one; nothing
+  of the job comes back, so nothing is stored;
+- **timeout**: ``execute(..., timeout=N)`` does the same after N s and raises
+  :class:`~seamless_transformer.errors.TransformationTimeoutError` ("... timed out after N s");
+- **crash**: a worker that dies by itself (crash, out of memory) is replaced and the job is
+  retried once on another worker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import signal
 import sys
 import threading
+from collections import deque
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from typing import Any
 
 from seamless import Buffer, Checksum
 
-from .errors import SpawnError, TransformationError
+from .errors import SpawnError, TransformationError, TransformationTimeoutError
 from .transformation_cache import ExecutionResult
 from .values import live_buffer
 
+logger = logging.getLogger(__name__)
 
-def _worker_noop() -> int:
-    return os.getpid()
+#: seconds a terminated worker gets to exit after SIGTERM before it is killed (SIGKILL)
+TERMINATE_GRACE = 2.0
 
 
 def _worker_execute(
@@ -52,47 +67,221 @@ def _worker_execute(
     return "ok", (outcome.buffer.content, leaves_out, meter.stop())
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    # an exception, so that a running bash job's subprocess.run kills its child on the way out
+    raise SystemExit(128 + signum)
+
+
+def _worker_main(conn: Connection) -> None:
+    """A worker process: run the jobs that arrive on ``conn`` until None or end of pipe."""
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    from . import execute, python_executor, runtime  # noqa: F401  (warm up before a job)
+
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        conn.send(_worker_execute(*message))
+
+
+class _WorkerDied(Exception):
+    """The worker process ended while it ran a job."""
+
+
+class _Worker:
+    """One worker process and the parent's end of its pipe."""
+
+    def __init__(self, context: Any) -> None:
+        parent, child = context.Pipe(duplex=True)
+        self.process = context.Process(
+            target=_worker_main, args=(child,), name="seamless-worker", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.conn: Connection = parent
+        self.pid: int | None = self.process.pid
+        self.stopped = False
+
+    def alive(self) -> bool:
+        return not self.stopped and self.process.is_alive()
+
+    def run(self, message: tuple[Any, ...]) -> tuple[str, Any]:
+        """Send a job and wait for its answer (blocking; called in a thread)."""
+        try:
+            self.conn.send(message)
+            return self.conn.recv()
+        except (EOFError, OSError, ValueError) as exc:
+            raise _WorkerDied(str(exc)) from None
+
+    def stop(self, *, terminate: bool) -> None:
+        """End the process: ask it to (idle), or SIGTERM then SIGKILL (busy). Blocking."""
+        if self.stopped:
+            return
+        self.stopped = True
+        if not terminate:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                pass
+            else:
+                self.process.join(TERMINATE_GRACE)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(TERMINATE_GRACE)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(TERMINATE_GRACE)
+        self.conn.close()
+
+
 class WorkerPool:
-    """A fixed number of spawned worker processes."""
+    """A fixed number of spawned worker processes, each running one job at a time."""
 
     def __init__(self, nworkers: int) -> None:
         self.nworkers = nworkers
-        self._executor = self._new_executor()
+        self._context = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._closed = False
+        self._workers: set[_Worker] = set()
+        self._idle: deque[_Worker] = deque()
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[_Worker]]] = deque()
+        self._replacing: list[threading.Thread] = []
+        for _ in range(nworkers):
+            worker = _Worker(self._context)
+            self._workers.add(worker)
+            self._idle.append(worker)
 
-    def _new_executor(self) -> ProcessPoolExecutor:
-        executor = ProcessPoolExecutor(
-            max_workers=self.nworkers, mp_context=multiprocessing.get_context("spawn")
-        )
-        for _ in range(self.nworkers):
-            executor.submit(_worker_noop)
-        return executor
+    # ------------------------------------------------------------------ slots
+    async def _acquire(self) -> _Worker:
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            self._check_open()
+            if self._idle:
+                return self._idle.popleft()
+            future: asyncio.Future[_Worker] = loop.create_future()
+            waiter = (loop, future)
+            self._waiters.append(waiter)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            with self._lock:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._release(future.result())  # handed over just as we were cancelled
+            raise
 
+    def _check_open(self) -> None:
+        if self._closed:
+            raise TransformationError("The worker pool was shut down (shutdown_workers())")
+
+    def _release(self, worker: _Worker) -> None:
+        """Give a free worker to the longest waiting job, or put it back."""
+        while True:
+            with self._lock:
+                if self._closed or worker not in self._workers:
+                    return
+                if not self._waiters:
+                    self._idle.append(worker)
+                    return
+                loop, future = self._waiters.popleft()
+            try:
+                loop.call_soon_threadsafe(self._hand_over, future, worker)
+                return
+            except RuntimeError:  # that waiter's loop is closed: try the next one
+                continue
+
+    def _hand_over(self, future: asyncio.Future[_Worker], worker: _Worker) -> None:
+        if future.done():
+            self._release(worker)
+        else:
+            future.set_result(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Terminate ``worker`` (in a thread, so the event loop is not held up) and put a
+        fresh worker in its slot."""
+
+        def replace() -> None:
+            try:
+                worker.stop(terminate=True)
+            except Exception:  # pragma: no cover - best effort
+                logger.exception("could not stop worker process %s", worker.pid)
+            with self._lock:
+                self._workers.discard(worker)
+                if self._closed:
+                    return
+            try:
+                fresh = _Worker(self._context)
+            except Exception:  # pragma: no cover - e.g. out of processes
+                logger.exception("could not start a replacement worker process")
+                return
+            with self._lock:
+                closed = self._closed
+                if not closed:
+                    self._workers.add(fresh)
+            if closed:
+                fresh.stop(terminate=False)
+                return
+            self._release(fresh)
+
+        with self._lock:
+            self._replacing = [t for t in self._replacing if t.is_alive()]
+            thread = threading.Thread(target=replace, name="seamless-worker-replace", daemon=True)
+            self._replacing.append(thread)
+        thread.start()
+
+    # ------------------------------------------------------------------ jobs
     async def execute(
         self,
         tf_dict: Mapping[str, Any],
         pin_buffers: Mapping[str, Buffer],
         leaf_buffers: Mapping[Checksum, Buffer],
+        *,
+        timeout: float | None = None,
     ) -> ExecutionResult:
-        """Run one transformation in a worker (one retry on a fresh pool if a worker died)."""
-        payload = (
+        """Run one transformation in a worker.
+
+        Cancelling the caller terminates and replaces the worker running it; ``timeout``
+        (seconds, None: no limit) does the same and raises TransformationTimeoutError. A worker
+        that dies by itself is replaced and the job retried once on another worker.
+        """
+        from .execute import run_in_thread
+
+        message = (
             dict(tf_dict),
             {pin: b.content for pin, b in pin_buffers.items()},
             {cs.hex(): b.content for cs, b in leaf_buffers.items()},
         )
         loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
         for attempt in range(2):
-            executor = self._executor
+            worker = await self._acquire()
             try:
-                kind, data = await loop.run_in_executor(executor, _worker_execute, *payload)
-                break
-            except BrokenProcessPool:
+                remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
+                kind, data = await asyncio.wait_for(run_in_thread(worker.run, message), remaining)
+            except _WorkerDied:
+                self._replace(worker)
+                self._check_open()
                 if attempt == 1:
                     raise TransformationError(
                         "A spawned worker process died while running the transformation "
                         "(twice); it may have crashed or run out of memory"
                     ) from None
-                if self._executor is executor:
-                    self._executor = self._new_executor()
+                continue
+            except (asyncio.TimeoutError, TimeoutError):
+                logger.info("transformation timed out: terminating worker %s", worker.pid)
+                self._replace(worker)
+                assert timeout is not None
+                raise TransformationTimeoutError(timeout) from None
+            except BaseException:  # cancelled: stop the work
+                logger.info("transformation cancelled: terminating worker %s", worker.pid)
+                self._replace(worker)
+                raise
+            self._release(worker)
+            break
         if kind == "error":
             raise TransformationError(data)
         result_bytes, leaf_list, runtime = data
@@ -102,11 +291,37 @@ class WorkerPool:
 
     def pids(self) -> list[int]:
         """The process ids of the live workers."""
-        return sorted(p.pid for p in (self._executor._processes or {}).values() if p.pid)
+        with self._lock:
+            workers = list(self._workers)
+        return sorted(w.pid for w in workers if w.pid and w.alive())
 
     def shutdown(self) -> None:
-        """Stop the workers (queued jobs are cancelled)."""
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers: idle ones are asked to exit, busy ones are terminated; jobs
+        waiting for a worker fail."""
+        with self._lock:
+            self._closed = True
+            workers = list(self._workers)
+            idle = set(self._idle)
+            self._workers.clear()
+            self._idle.clear()
+            waiters = list(self._waiters)
+            self._waiters.clear()
+            replacing = list(self._replacing)
+        error = TransformationError("The worker pool was shut down (shutdown_workers())")
+        for loop, future in waiters:
+            try:
+                loop.call_soon_threadsafe(_fail, future, error)
+            except RuntimeError:
+                pass
+        for worker in workers:
+            worker.stop(terminate=worker not in idle)
+        for thread in replacing:
+            thread.join(3 * TERMINATE_GRACE + 5)
+
+
+def _fail(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)
 
 
 class WorkerPoolRegistry:

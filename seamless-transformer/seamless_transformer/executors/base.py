@@ -23,6 +23,13 @@ class Executor(Protocol):
     ``remote``: the work runs outside this process; the transformation's input buffers are
     uploaded first, and the executor's workers store the result (buffer, then database entry),
     so this process does not persist it.
+
+    Cancel: ``Transformation.cancel()`` (and a timeout) cancels the coroutine awaiting
+    ``execute``; the executor stops the work as far as it can. Optional attributes (not protocol
+    members, read with ``getattr``): ``name`` (the name it is registered under) and
+    ``stops_work_on_cancel`` (True when cancelling really stops the code, e.g. by terminating
+    the worker process running it; False when it runs on in the background and its result is
+    discarded), reported by ``Transformation.cancel()``.
     ``accepts_dependencies``: it takes transformations whose upstream results are not known
     yet (``transformation.dependencies``) and schedules them itself (Dask); otherwise the
     dependencies are computed first and the transformation is constructed before ``execute``.

@@ -8,7 +8,8 @@ that seamless_remote's ``jobserver_remote`` holds (launched by seamless_config, 
 Dependencies are computed first (``accepts_dependencies = False``); the inputs are uploaded
 before the request (the Transformation does that); the jobserver stores the result buffer and
 the database entry. A jobserver error becomes the transformation's exception text, and
-cancelling the request cancels the job on the server (``JobserverClient.run_transformation``).
+cancelling the request (``Transformation.cancel()``, a timeout) cancels the job on the server
+(``JobserverClient.run_transformation``), which terminates the worker process running it.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class JobserverExecutor(Executor):
 
     remote = True
     accepts_dependencies = False
+    name = "jobserver"
+    #: the jobserver terminates the worker process running a canceled job
+    stops_work_on_cancel = True
 
     def available(self) -> bool:
         """A jobserver is active (only then is it chosen without ``remote: jobserver``)."""

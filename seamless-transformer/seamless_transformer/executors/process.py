@@ -1,4 +1,11 @@
-"""The ``process`` executor: the code runs in a thread of this process."""
+"""The ``process`` executor: the code runs in a thread of this process.
+
+Cancel and timeouts: a Python thread cannot be killed. Cancelling (or a timeout) abandons the
+thread: the transformation is canceled (or fails with "Transformation timed out after N s") at
+once and nothing of it is stored, but its code runs on in the background until it ends, and
+its result is discarded. ``Transformation.cancel()`` reports ``stopped=False``. Use ``spawn``
+for work that must be stoppable.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +23,9 @@ class ProcessExecutor(Executor):
 
     remote = False
     accepts_dependencies = False
+    name = "process"
+    #: a thread cannot be killed: its code runs on, its result is discarded
+    stops_work_on_cancel = False
 
     async def execute(self, transformation: Transformation) -> ExecutionResult:
         """Execute in a fresh thread of this process."""

@@ -3,6 +3,9 @@
 The pool is started on first use when execution ``spawn`` is selected and none runs yet
 (:mod:`seamless_transformer.worker_pool`); where a pool cannot be started (outside the main
 process), the code runs in this process.
+
+Cancel and timeouts: the worker process running the transformation is terminated and replaced
+by a fresh one; nothing of it is stored (see :mod:`seamless_transformer.worker_pool`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ class SpawnExecutor(Executor):
 
     remote = False
     accepts_dependencies = False
+    name = "spawn"
+    #: cancel terminates (and replaces) the worker process running the transformation
+    stops_work_on_cancel = True
 
     async def execute(self, transformation: Transformation) -> ExecutionResult:
         """Execute in a worker of the pool (started on first use)."""
