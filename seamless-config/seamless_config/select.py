@@ -32,7 +32,6 @@ __all__ = [
     "get_execution",
     "get_node",
     "get_nparallel",
-    "get_timeout",
     "get_origin",
     "get_persistent",
     "get_queue",
@@ -45,6 +44,7 @@ __all__ = [
     "get_source",
     "get_stage",
     "get_substage",
+    "get_timeout",
     "is_pure_dask_mode",
     "persistent_command_seen",
     "persistent_was_set_explicitly",
@@ -63,7 +63,6 @@ __all__ = [
     "select_execution",
     "select_node",
     "select_nparallel",
-    "select_timeout",
     "select_persistent",
     "select_project",
     "select_queue",
@@ -72,6 +71,7 @@ __all__ = [
     "select_stage",
     "select_subproject",
     "select_substage",
+    "select_timeout",
 ]
 
 PROJECT_TOPLEVEL = "__TOPLEVEL__"

@@ -25,9 +25,9 @@ from typing import Any
 from seamless import Buffer, Checksum
 
 from . import persistence
+from .cancel import CancelOutcome, effective_timeout, run_with_timeout
 from .errors import PureDaskModeError, RemoteBackendError, SpawnError, TransformationError
 from .event_loop import run_async, run_sync, submit
-from .cancel import CancelOutcome, effective_timeout, run_with_timeout
 from .executors import Executor, choose_executor
 from .guard import check_not_pure_dask
 from .transformation_cache import ExecutionResult, get_transformation_cache

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from seamless import Buffer, Checksum
+
 from seamless_transformer import delayed, spawn
 from seamless_transformer.cancel import CancelOutcome
 from seamless_transformer.event_loop import run_sync
@@ -95,7 +95,6 @@ def result_checksum_of(path: Path, rounds: int) -> Checksum:
 
 def assert_nothing_stored(tf_checksum: Checksum, result: Checksum) -> None:
     from seamless_remote import buffer_remote
-
     from seamless_transformer import persistence
     from seamless_transformer.transformation_cache import get_transformation_cache
 
