@@ -1,4 +1,4 @@
-"""Cancel and timeouts: what ``Transformation.cancel()`` reports, and the timeout setting.
+"""Cancel and timeouts: what ``Transformation.cancel_outcome`` reports, and the timeout setting.
 
 Cancelling a transformation cancels its computation task; the executor running the work reacts
 to that (see each executor's ``stops_work_on_cancel``):
@@ -33,8 +33,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class CancelOutcome:
-    """What ``Transformation.cancel()`` did. True (as a bool) when the transformation was
-    canceled by this call (Seamless 1.x: ``cancel()`` returns a bool).
+    """What ``Transformation.cancel()`` did (``Transformation.cancel_outcome``); True as a bool
+    when the transformation was canceled.
 
     ``executor``: the name of the executor that was running its work (None: no work was
     running, e.g. not started yet, or waiting for its dependencies).

@@ -90,6 +90,7 @@ class Transformation:
         self._dask_futures: Any = None
         #: the executor whose ``execute`` runs this transformation's work right now
         self._running_on: Executor | None = None
+        self._cancel_outcome: CancelOutcome | None = None
         self._initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -579,14 +580,15 @@ class Transformation:
             return False
         return await run_async(persistence.get_transformation_result(tf_checksum)) is not None
 
-    def cancel(self) -> CancelOutcome:
-        """Cancel (terminal). The outcome is True (as a bool) if the transformation was not
-        finished yet; ``.executor`` and ``.stopped`` say whether running work was stopped
-        (``spawn``, ``jobserver``: its worker process is terminated) or runs on in the
-        background with its result discarded (``process``, ``daskserver``). Nothing of a
-        canceled transformation is stored."""
+    def cancel(self) -> bool:
+        """Cancel (terminal); True if the transformation was not finished yet (Seamless 1.x).
+
+        ``cancel_outcome`` then says whether running work was stopped (``spawn``,
+        ``jobserver``: its worker process is terminated) or runs on in the background with its
+        result discarded (``process``, ``daskserver``). Nothing of a canceled transformation
+        is stored."""
         if self._canceled or self._result_checksum is not None:
-            return CancelOutcome(False)
+            return False
         self._canceled = True
         running = self._running_on
         task = self._task
@@ -595,16 +597,24 @@ class Transformation:
         else:
             running = None
         if running is None:
-            return CancelOutcome(True)
-        return CancelOutcome(
-            True,
-            executor=getattr(running, "name", None) or type(running).__name__,
-            stopped=bool(getattr(running, "stops_work_on_cancel", False)),
-        )
+            self._cancel_outcome = CancelOutcome(True)
+        else:
+            self._cancel_outcome = CancelOutcome(
+                True,
+                executor=getattr(running, "name", None) or type(running).__name__,
+                stopped=bool(getattr(running, "stops_work_on_cancel", False)),
+            )
+        return True
 
-    async def cancel_async(self) -> CancelOutcome:
+    async def cancel_async(self) -> bool:
         """Async form of cancel()."""
         return self.cancel()
+
+    @property
+    def cancel_outcome(self) -> CancelOutcome | None:
+        """What ``cancel()`` did (None when it was never canceled): the executor that was
+        running the work, and whether that work was stopped (see :class:`CancelOutcome`)."""
+        return self._cancel_outcome
 
     def __repr__(self) -> str:
         checksum = self._tf_checksum.hex() if self._tf_checksum is not None else "unconstructed"

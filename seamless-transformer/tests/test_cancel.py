@@ -118,9 +118,8 @@ def test_spawn_cancel_terminates_the_worker(one_worker, persistent, tmp_path):
     tf = heartbeat(str(path), rounds).start()
     pid = wait_for_heartbeat(path)
     assert pid in one_worker.pids()
-    outcome = tf.cancel()
-    assert outcome
-    assert outcome == CancelOutcome(True, executor="spawn", stopped=True)
+    assert tf.cancel() is True
+    assert tf.cancel_outcome == CancelOutcome(True, executor="spawn", stopped=True)
     assert tf.status == "Status: canceled"
     wait_for_process_end(pid)
     wait_for_heartbeat_stop(path)
@@ -175,8 +174,8 @@ def test_process_cancel_cannot_stop_the_thread(persistent, tmp_path):
     tf = heartbeat(str(path), rounds).start()
     pid = wait_for_heartbeat(path)
     assert pid == os.getpid()  # the process executor: a thread of this process
-    outcome = tf.cancel()
-    assert outcome == CancelOutcome(True, executor="process", stopped=False)
+    assert tf.cancel() is True
+    assert tf.cancel_outcome == CancelOutcome(True, executor="process", stopped=False)
     assert tf.status == "Status: canceled"
     # the thread runs on until its end (it cannot be killed) ...
     _, count = wait_for_heartbeat_stop(path)

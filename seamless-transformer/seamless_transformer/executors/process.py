@@ -3,7 +3,8 @@
 Cancel and timeouts: a Python thread cannot be killed. Cancelling (or a timeout) abandons the
 thread: the transformation is canceled (or fails with "Transformation timed out after N s") at
 once and nothing of it is stored, but its code runs on in the background until it ends, and
-its result is discarded. ``Transformation.cancel()`` reports ``stopped=False``. Use ``spawn``
+its result is discarded. ``Transformation.cancel_outcome`` reports ``stopped=False``,
+and ``ProcessExecutor.cancel()`` returns False (nothing was stopped). Use ``spawn``
 for work that must be stoppable.
 """
 
@@ -34,3 +35,8 @@ class ProcessExecutor(Executor):
         return await execute_in_process(
             transformation.transformation_dict, transformation.held_buffers()
         )
+
+    async def cancel(self, transformation: Transformation) -> bool:
+        """False: the thread running the code cannot be stopped (it runs on in the background;
+        cancelling the transformation discards its result)."""
+        return False
