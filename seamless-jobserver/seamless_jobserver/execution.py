@@ -5,6 +5,9 @@ transformation cache): the in-memory cache, the database, an identical job in fl
 execution: the inputs are resolved from the hashserver, the code runs in a spawned worker
 process (seamless_transformer's worker pool), the result buffer is written to the hashserver
 and then the result to the database; last, a minimal execution record (best-effort).
+A canceled job (``POST /cancel-transformation``) terminates the worker process running it; a
+job whose ``__meta__`` has a ``timeout`` (seconds) is canceled the same way after it and fails
+with "Transformation timed out after N s". Nothing of either is stored.
 An answer for a non-scratch job is only given once its result buffer is retrievable: a
 database hit whose buffer is gone is recomputed.
 """
@@ -20,6 +23,7 @@ from seamless.checksum.calculate_checksum import TRIVIAL_CHECKSUMS
 
 from seamless_remote import buffer_remote, database_remote
 from seamless_transformer import persistence
+from seamless_transformer.cancel import validate_timeout
 from seamless_transformer.errors import TransformationError
 from seamless_transformer.event_loop import run_async
 from seamless_transformer.execute import resolve_inputs
@@ -98,7 +102,9 @@ class JobRunner:
 
         async def execute() -> ExecutionResult:
             pin_buffers, leaves = await resolve_inputs(tf_dict)
-            outcome = await self.pool.execute(tf_dict, pin_buffers, leaves)
+            outcome = await self.pool.execute(
+                tf_dict, pin_buffers, leaves, timeout=_timeout_of(tf_dict)
+            )
             measured["runtime"] = dict(outcome.runtime or {})
             return outcome
 
@@ -139,6 +145,18 @@ class JobRunner:
         await database_remote.write_minimal_record(
             tf, result, remote_target=REMOTE_TARGET, **record_fields(runtime)
         )
+
+
+def _timeout_of(tf_dict: dict[str, Any]) -> float | None:
+    """The job's timeout: ``__meta__["timeout"]`` (seconds), or None."""
+    meta = tf_dict.get("__meta__")
+    if not isinstance(meta, dict):
+        return None
+    try:
+        return validate_timeout(meta.get("timeout"), where='__meta__["timeout"]')
+    except TransformationError as exc:
+        logger.warning("%s; running without a timeout", exc)
+        return None
 
 
 async def _is_retrievable(checksum: Checksum) -> bool:

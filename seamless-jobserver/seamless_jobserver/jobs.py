@@ -3,7 +3,8 @@
 A job is keyed by its transformation checksum. The first request starts it; every identical
 request that arrives while it runs waits for the same outcome. ``cancel`` marks a running job
 canceled: its waiters get :class:`~seamless_jobserver.errors.JobCanceledError` at once and the
-job's task is cancelled (the worker process itself is not terminated). Finished statuses are
+job's task is cancelled, which terminates the worker process running it (seamless_transformer's
+worker pool replaces it with a fresh one; nothing of the job is stored). Finished statuses are
 kept for the most recent jobs, so ``status`` can report "done", "failed" or "canceled".
 """
 
