@@ -7,7 +7,8 @@ wrappers themselves.
 Base tasks run the transformation through seamless_transformer's transformation cache (memory,
 database, in-flight latch), then check whether Dask still wants the result (cooperative
 cancellation: a task released by every client is "cancelled" on its worker) and only then
-persist it: result buffer first, then the database entry.
+persist it: result buffer first, then the database entry, then a minimal execution record
+(``remote_target: "daskserver"``, best-effort).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .errors import CANCELED_TEXT, DEPENDENCY_TEXT
 from .payloads import BasePayload, FatPayload, ThinPayload
 
 RESULT_CHECKSUM_UNAVAILABLE = "Result checksum unavailable"
+#: ``remote_target`` of the execution records written by base tasks
+REMOTE_TARGET = "daskserver"
 
 
 class WorkerTaskRegistry:
@@ -168,6 +171,7 @@ async def _evaluate(
     """
     from seamless_transformer import persistence
     from seamless_transformer.execute import execute_in_process
+    from seamless_transformer.runtime import RuntimeMeter
     from seamless_transformer.transformation_cache import get_transformation_cache
 
     cache = get_transformation_cache()
@@ -177,7 +181,9 @@ async def _evaluate(
         result = await persistence.get_transformation_result(tf_checksum)
     if result is not None:
         return result, None
+    meter = RuntimeMeter()
     outcome = await execute_in_process(tf_dict, known or None)
+    outcome.runtime = meter.stop()
     return outcome.checksum, outcome
 
 
@@ -202,6 +208,8 @@ async def _evaluate_and_store(
 
 
 async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
+    """Persist the result (buffer, then database entry), then the minimal execution record
+    (reference 1.12; best-effort)."""
     from seamless_transformer import persistence
 
     await persistence.store_result(
@@ -210,6 +218,9 @@ async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
         outcome.buffer,
         scratch=scratch,
         leaf_buffers=outcome.leaf_buffers,
+    )
+    await persistence.write_execution_record(
+        tf_checksum, outcome.checksum, remote_target=REMOTE_TARGET, runtime=outcome.runtime
     )
 
 

@@ -21,13 +21,12 @@ from typing import Any
 from seamless import Checksum
 from seamless.checksum.calculate_checksum import TRIVIAL_CHECKSUMS
 
-from seamless_remote import buffer_remote, database_remote
+from seamless_remote import buffer_remote
 from seamless_transformer import persistence
 from seamless_transformer.cancel import validate_timeout
 from seamless_transformer.errors import TransformationError
 from seamless_transformer.event_loop import run_async
 from seamless_transformer.execute import resolve_inputs
-from seamless_transformer.runtime import record_fields
 from seamless_transformer.transformation_cache import ExecutionResult, get_transformation_cache
 from seamless_transformer.transformation_dict import is_dunder
 from seamless_transformer.worker_pool import WorkerPool
@@ -142,8 +141,8 @@ class JobRunner:
 
     @staticmethod
     async def _write_record(tf: Checksum, result: Checksum, runtime: dict[str, Any]) -> None:
-        await database_remote.write_minimal_record(
-            tf, result, remote_target=REMOTE_TARGET, **record_fields(runtime)
+        await persistence.write_execution_record(
+            tf, result, remote_target=REMOTE_TARGET, runtime=runtime
         )
 
 

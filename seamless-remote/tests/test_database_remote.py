@@ -63,3 +63,37 @@ def test_wrong_client_type(database):
     define_extern_client("hs", "hashserver", url=database.url)
     with pytest.raises(ValueError, match="expected database"):
         database_remote.activate(no_main=True, extern_clients=["hs"])
+
+
+def test_minimal_record_write_is_best_effort(caplog):
+    """A database that cannot be reached: the record write logs and returns False."""
+    import logging
+
+    from _servers import free_port
+
+    define_extern_client(
+        "dead-db", "database", url=f"http://127.0.0.1:{free_port()}", readonly=False
+    )
+    database_remote.activate(no_main=True, extern_clients=["dead-db"])
+    with caplog.at_level(logging.WARNING, logger="seamless_remote.database_remote"):
+        stored = asyncio.run(
+            database_remote.write_minimal_record(TF, RESULT, remote_target="jobserver")
+        )
+    assert stored is False
+    assert "best-effort minimal execution-record write failed" in caplog.text
+
+
+def test_minimal_record_round_trip(database):
+    from seamless_remote.execution_record import MINIMAL_RECORD_KEYS
+
+    _activate(database)
+
+    async def main():
+        assert await database_remote.write_minimal_record(
+            TF, RESULT, remote_target="jobserver", wall_time_seconds=1.5
+        )
+        return await database_remote.get_execution_record(TF)
+
+    record = asyncio.run(main())
+    assert set(record) == set(MINIMAL_RECORD_KEYS)
+    assert record["remote_target"] == "jobserver" and record["wall_time_seconds"] == 1.5

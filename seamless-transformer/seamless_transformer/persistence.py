@@ -8,7 +8,8 @@ documented exception: only the database entry is written and the buffer stays lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
 
@@ -122,6 +123,28 @@ async def store_result(
             raise TransformationError(f"Result buffer {result.hex()} is not available for writing")
         await write_buffer(result, buffer)
     await set_transformation_result(tf_checksum, result)
+
+
+async def write_execution_record(
+    tf_checksum: Checksum,
+    result: Checksum,
+    *,
+    remote_target: str,
+    runtime: Mapping[str, Any] | None,
+) -> bool:
+    """After a remote execution: the minimal execution record (the 1.x key set), best-effort.
+
+    ``runtime`` is the ``record_runtime`` measured around the execution (:mod:`.runtime`).
+    Written after the result; a transport failure is logged by seamless_remote, never raised.
+    """
+    remote = _remote()
+    if remote is None or not _call_bool(remote[1], "has_write_server"):
+        return False
+    from .runtime import record_fields
+
+    return await remote[1].write_minimal_record(
+        tf_checksum, result, remote_target=remote_target, **record_fields(dict(runtime or {}))
+    )
 
 
 def queue_upload(buffers: list[Buffer]) -> None:
