@@ -44,6 +44,7 @@ __all__ = [
     "free_port",
     "hashserver",
     "hashserver_session",
+    "private_home_env",
     "remote_clients",
     "remote_clients_dict",
     "remote_clients_session",
@@ -208,6 +209,16 @@ def wait_for_exit(pid: int, timeout: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def private_home_env(home: Path) -> dict[str, str]:
+    """The environment for a process that launches services with ``HOME=home``: no
+    ``SEAMLESS_*`` settings, no launcher directory override, this Python's scripts on PATH."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEAMLESS_")}
+    env.pop("REMOTE_HTTP_LAUNCHER_DIR", None)
+    env["HOME"] = str(home)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
 
 
 def stop_launched_services(

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _servers import stop_launched_services
+from _servers import private_home_env, stop_launched_services
 
 from seamless_dask import _status_file
 
@@ -45,10 +44,7 @@ def test_pure_dask_end_to_end(tmp_path: Path) -> None:
     start = _status_file.pick_free_ports(1)[0]
     start = start if start < 65000 else start - 1000
     _write_config(home, project, start)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEAMLESS_")}
-    env.pop("REMOTE_HTTP_LAUNCHER_DIR", None)
-    env["HOME"] = str(home)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = private_home_env(home)
     try:
         proc = subprocess.run(
             [sys.executable, str(HERE / "pure_dask_script.py")],

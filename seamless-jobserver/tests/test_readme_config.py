@@ -6,19 +6,22 @@ and its execution record is read back. seamless-run uses the same jobserver."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from _servers import stop_launched_services
+from _servers import private_home_env, stop_launched_services
 
 HERE = Path(__file__).parent
+SCRIPT = HERE / "readme_config_script.py"
+SEAMLESS_RUN = str(Path(sys.executable).parent / "seamless-run")
+COMMAND = "cat words.txt | tr a-z A-Z"
 
 # The README's clusters.yaml, plus `jobserver:` on the frontend; the port ranges are moved to
-# random free-looking ranges (the services pick free ports inside them).
+# random ranges (the services pick free ports inside them).
 CLUSTERS_YAML = """\
 local_cluster: workstation
 workstation:
@@ -42,7 +45,7 @@ SEAMLESS_YAML = """\
 """
 
 
-def _write_config(home: Path, project: Path) -> dict[str, int]:
+def _write_config(home: Path, project: Path) -> None:
     base = random.randrange(20000, 60000, 400)
     ports = {"hs": base, "db": base + 100, "dk": base + 200, "js": base + 300}
     ranges = {**ports, **{f"{k}_end": v + 99 for k, v in ports.items()}}
@@ -50,64 +53,31 @@ def _write_config(home: Path, project: Path) -> dict[str, int]:
     (home / ".seamless" / "clusters.yaml").write_text(CLUSTERS_YAML.format(**ranges))
     project.mkdir()
     (project / "seamless.yaml").write_text(SEAMLESS_YAML)
-    return ports
+    (project / "words.txt").write_text("jobserver\n")
+
+
+def _run(argv: list[str], project: Path, env: dict[str, str]) -> str:
+    proc = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
+def _result(stdout: str) -> Any:
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
+    assert lines, stdout
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 @pytest.mark.timeout(400)
 def test_readme_configuration_with_a_jobserver(tmp_path: Path) -> None:
     home, project = tmp_path / "home", tmp_path / "atlas"
-    ports = _write_config(home, project)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SEAMLESS_")}
-    env.pop("REMOTE_HTTP_LAUNCHER_DIR", None)
-    env["HOME"] = str(home)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    _write_config(home, project)
+    env = private_home_env(home)
     try:
-        proc = subprocess.run(
-            [sys.executable, str(HERE / "readme_config_script.py")],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-        assert lines, proc.stdout + proc.stderr
-        result = json.loads(lines[-1][len("RESULT ") :])
-        (project / "words.txt").write_text("jobserver\n")
-        run = subprocess.run(
-            [str(Path(sys.executable).parent / "seamless-run"), "cat words.txt | tr a-z A-Z"],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert run.returncode == 0, run.stderr
-        assert run.stdout.strip() == "JOBSERVER"
-        dry = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "seamless-run"),
-                "--dry",
-                "cat words.txt | tr a-z A-Z",
-            ],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        run_tf = dry.stdout.split()[-1]
-        read = subprocess.run(
-            [sys.executable, str(HERE / "readme_config_script.py"), run_tf],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        run_lines = [ln for ln in read.stdout.splitlines() if ln.startswith("RESULT ")]
-        assert run_lines, read.stdout + read.stderr
-        run_record = json.loads(run_lines[-1][len("RESULT ") :])
+        result = _result(_run([sys.executable, str(SCRIPT)], project, env))
+        assert _run([SEAMLESS_RUN, COMMAND], project, env).strip() == "JOBSERVER"
+        run_tf = _run([SEAMLESS_RUN, "--dry", COMMAND], project, env).split()[-1]
+        run_record = _result(_run([sys.executable, str(SCRIPT), run_tf], project, env))
         keys = stop_launched_services(home)
     finally:
         stop_launched_services(home)
@@ -126,5 +96,3 @@ def test_readme_configuration_with_a_jobserver(tmp_path: Path) -> None:
         "hashserver-workstation-rw-atlas",
         "jobserver-workstation-rw-atlas",
     ]
-    state = home / ".remote-http-launcher" / "server" / "jobserver-workstation-rw-atlas.json"
-    assert not state.exists() or ports["js"] <= json.loads(state.read_text()).get("port", 0)
