@@ -8,6 +8,9 @@
 | ``GET /transformation-status/{tf}`` | 200 ``{"status": "not-running"|"running"|"canceled"|"failed"|"done"}`` |
 | ``POST /cancel-transformation/{tf}`` | 200 ``{"canceled": bool, "status": ...}`` |
 
+A success also carries the header ``Seamless-Result-Stored: database`` when this server wrote
+the result and its execution record to the database (seamless-jobserver 0.3.0 leaves that to
+the client; clients that do not know the header write them again, harmlessly).
 A request counts as activity for the inactivity timeout for as long as it is being answered
 (so a running job keeps the server up).
 """
@@ -19,6 +22,9 @@ import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+
+from seamless_remote.jobserver_remote import STORED_HEADER
+from seamless_transformer import persistence
 
 from ._status_file import InactivityMonitor
 from .errors import BadRequestError, JobCanceledError, RecordModeMismatchError
@@ -79,11 +85,13 @@ def _make_run_handler(record: bool) -> Handler:
         except Exception as exc:  # noqa: BLE001  (the error text is the answer, as in 1.x)
             logger.info("transformation %s failed: %s", tf, exc)
             return web.Response(status=500, text=str(exc) or type(exc).__name__)
+        headers = {STORED_HEADER: "database"} if persistence.is_persistent() else None
         return web.json_response(
             {
                 "result_checksum": result.result_checksum.hex(),
                 "record_runtime": result.record_runtime,
-            }
+            },
+            headers=headers,
         )
 
     return run_transformation

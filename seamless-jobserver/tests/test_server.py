@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import threading
 import time
@@ -204,10 +205,16 @@ def test_cancel_answers_canceled_to_every_waiter(
     with run_jobserver(remote_clients_session, log_path=tmp_path / "js.log") as js:
         status_url = f"{js.url}/transformation-status/{tf}"
         assert wire.http(status_url) == (200, json.dumps({"status": "not-running"}))
-        threads = [
-            threading.Thread(target=lambda: answers.append(wire.run(js.url, body)))
-            for _ in range(2)
-        ]
+        # both requests are sent before the status is polled, so both wait for the one job
+        connections = [http.client.HTTPConnection(js.host, js.port, timeout=120) for _ in range(2)]
+        for connection in connections:
+            connection.request("GET", "/run-transformation", body=wire.wire_body(body))
+
+        def answer(connection: http.client.HTTPConnection) -> None:
+            response = connection.getresponse()
+            answers.append((response.status, response.read().decode()))
+
+        threads = [threading.Thread(target=answer, args=(c,)) for c in connections]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + 60

@@ -23,6 +23,7 @@ from .registry import get_remote_registry
 __all__ = [
     "DISABLED",
     "JobserverClient",
+    "STORED_HEADER",
     "activate",
     "cancel_transformation",
     "deactivate",
@@ -37,6 +38,8 @@ __all__ = [
 DISABLED = False
 
 _CANCELED = "Transformation was canceled"
+#: response header of our jobserver: the result and its execution record are in the database
+STORED_HEADER = "Seamless-Result-Stored"
 
 
 class JobserverClient(Client):
@@ -57,7 +60,8 @@ class JobserverClient(Client):
         strict_dunder: bool = False,
         record: bool = False,
     ) -> dict[str, Any]:
-        """Run remotely; a dict with `result_checksum` (a Checksum) or `remote_job_written`."""
+        """Run remotely; a dict with `result_checksum` (a Checksum) or `remote_job_written`,
+        and `stored_by_server` (True when the server wrote the result to the database)."""
         tf = Checksum(tf_checksum).hex()
         body = {
             "transformation_dict": transformation_dict,
@@ -82,7 +86,7 @@ class JobserverClient(Client):
         except json.JSONDecodeError:
             answer = text.strip()
         if isinstance(answer, str):
-            return {"result_checksum": Checksum(answer)}
+            return {"result_checksum": Checksum(answer), "stored_by_server": False}
         if not isinstance(answer, dict) or not (
             "result_checksum" in answer or "remote_job_written" in answer
         ):
@@ -91,6 +95,8 @@ class JobserverClient(Client):
             )
         if "result_checksum" in answer:
             answer["result_checksum"] = Checksum(answer["result_checksum"])
+        # seamless-jobserver 0.3.0 leaves the database writes to the client; ours says so
+        answer["stored_by_server"] = reply.headers.get(STORED_HEADER) == "database"
         return answer
 
     async def cancel_transformation(self, tf_checksum: Checksum | str) -> bool:

@@ -27,7 +27,8 @@ async def _serve(replies):
         body = await request.json()
         seen.append(body)
         status, text = replies[body["tf_checksum"]]
-        return web.Response(status=status, text=text)
+        stored = {jobserver_remote.STORED_HEADER: "database"} if body["tf_checksum"] == TF else None
+        return web.Response(status=status, text=text, headers=stored)
 
     async def cancel(request):
         return web.json_response({"canceled": True, "status": "canceled"})
@@ -69,6 +70,7 @@ def test_run_cancel_status():
                 scratch=True,
             )
             assert answer["result_checksum"] == Checksum(RESULT)
+            assert answer["stored_by_server"] is True
             assert seen[0] == {
                 "transformation_dict": {"__language__": "python", "a": ["int", None, "f" * 64]},
                 "tf_checksum": TF,
@@ -82,7 +84,7 @@ def test_run_cancel_status():
             with pytest.raises(JobserverError, match="boom"):
                 await jobserver_remote.run_transformation({}, tf_checksum="d" * 64)
             legacy = await jobserver_remote.run_transformation({}, tf_checksum="e" * 64)
-            assert legacy == {"result_checksum": Checksum(RESULT)}
+            assert legacy == {"result_checksum": Checksum(RESULT), "stored_by_server": False}
             assert await jobserver_remote.cancel_transformation(TF) is True
             assert await jobserver_remote.transformation_status(TF) == "running"
         finally:
@@ -120,7 +122,7 @@ def test_1x_extern_jobserver_definition():
             jobserver_remote.activate(no_main=True, extern_clients=["js"])
             assert jobserver_remote.has_jobserver()
             answer = await jobserver_remote.run_transformation({}, tf_checksum=TF)
-            assert answer == {"result_checksum": Checksum(RESULT)}
+            assert answer == {"result_checksum": Checksum(RESULT), "stored_by_server": False}
             assert [body["tf_checksum"] for body in seen] == [TF]
         finally:
             await runner.cleanup()

@@ -6,8 +6,10 @@ and a jobserver active), a transformation whose result is not cached is sent to 
 that seamless_remote's ``jobserver_remote`` holds (launched by seamless_config, or defined with
 ``jobserver_remote.define_jobserver(url)`` / ``define_extern_client(..., "jobserver", ...)``).
 Dependencies are computed first (``accepts_dependencies = False``); the inputs are uploaded
-before the request (the Transformation does that); the jobserver stores the result buffer and
-the database entry. A jobserver error becomes the transformation's exception text, and
+before the request (the Transformation does that); the jobserver stores the result buffer, and
+ours also the database entry and the execution record (the released seamless-jobserver 0.3.0
+leaves those to the client, so without our server's ``Seamless-Result-Stored`` header this
+executor writes them). A jobserver error becomes the transformation's exception text, and
 cancelling the request (``Transformation.cancel()``, a timeout) cancels the job on the server
 (``JobserverClient.run_transformation``), which terminates the worker process running it.
 """
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
 
+from .. import persistence
 from ..errors import TransformationError
 from ..transformation_cache import ExecutionResult
 from .base import Executor
@@ -82,7 +85,14 @@ class JobserverExecutor(Executor):
             raise TransformationError(
                 f"The jobserver did not compute transformation {tf_checksum.hex()}: {answer!r}"
             )
-        return ExecutionResult(Checksum(answer["result_checksum"]))
+        result = Checksum(answer["result_checksum"])
+        if not answer.get("stored_by_server") and persistence.is_persistent():
+            # seamless-jobserver 0.3.0 (Seamless 1.x) leaves the database writes to the client
+            await persistence.set_transformation_result(tf_checksum, result)
+            await persistence.write_execution_record(
+                tf_checksum, result, remote_target="jobserver", runtime=answer.get("record_runtime")
+            )
+        return ExecutionResult(result)
 
     async def cancel(self, transformation: Transformation) -> bool:
         """Cancel the job of ``transformation`` on the jobserver."""
