@@ -77,6 +77,8 @@ class Workload:
     def selector(self) -> str:
         return self.group or self.kind
 
+    remote: str = "daskserver"  # or "jobserver": the stack's own seamless-jobserver, no Dask
+
 
 def plan(*, quick: bool) -> list[Workload]:
     """The workloads in session order (fan-out last: Seamless 1.x may hang there)."""
@@ -90,6 +92,14 @@ def plan(*, quick: bool) -> list[Workload]:
         Workload(f"1. independent N={n1}, cold", "independent", n1, 240 * scale),
         Workload(
             f"2. independent N={n1}, cached", "independent", n1, 120 * scale, True, SEAMLESS_STACKS
+        ),
+        Workload(
+            f"1j. independent N={n1}, cold, jobserver",
+            "independent",
+            n1,
+            240 * scale,
+            stacks=("seamless1", "ours"),
+            remote="jobserver",
         ),
         Workload(f"1. independent N={n2}, cold", "independent", n2, 600 * scale),
         Workload(
@@ -230,6 +240,7 @@ class Services:
     hashserver: str | None = None
     database: str | None = None
     buffer_dir: str | None = None  # the hashserver's directory (the fast path writes there)
+    jobserver: str | None = None
 
 
 @contextmanager
@@ -281,6 +292,34 @@ def cluster(python: Path, workdir: Path, *, cores: int) -> Iterator[str]:
 
 
 @contextmanager
+def jobserver(python: Path, workdir: Path, services: Services, *, cores: int) -> Iterator[str]:
+    """This environment's ``seamless-jobserver`` on the session's storage; yields its URL."""
+    parameters: dict[str, Any] = {"record": False}
+    for kind, url in (("database", services.database), ("buffer", services.hashserver)):
+        parameters[kind] = [{"readonly": False, "url": url, "remote_url": url}]
+    if services.buffer_dir:  # as the clients (runner.py): the directory is on this machine
+        entry = parameters["buffer"][0]
+        entry["directory"] = entry["remote_directory"] = services.buffer_dir
+    status = workdir / "jobserver-status.json"
+    status.write_text(json.dumps({"status": "starting", "parameters": parameters}))
+    port = free_port()
+    log = open(workdir / "jobserver.log", "ab")
+    process = subprocess.Popen(
+        [str(python.parent / "seamless-jobserver"), "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(cores), "--status-file", str(status)],
+        env=child_env(python, workdir), cwd=workdir, stdout=log, stderr=log,
+        start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(url, process, timeout=90)
+        yield url
+    finally:
+        stop(process)
+        log.close()
+
+
+@contextmanager
 def session(stack: str, python: Path, workdir: Path, *, cores: int) -> Iterator[Services]:
     """Fresh servers for one stack: LocalCluster, plus hashserver and database unless raw Dask."""
     with cluster(python, workdir, cores=cores) as scheduler:
@@ -317,6 +356,8 @@ def run_runner(
         command += ["--hashserver", services.hashserver, "--database", services.database]
     if services.buffer_dir:
         command += ["--buffer-dir", services.buffer_dir]
+    if services.jobserver:
+        command += ["--jobserver", services.jobserver]
     if probe:
         command.append("--probe")
     base = {"stack": stack, "workload": workload.name, "size": workload.size, "salt": salt}
@@ -366,6 +407,17 @@ def run_one(
     if workload.cached and (previous is None or previous["status"] != "ok"):
         record = {"stack": stack, "workload": workload.name, "status": "skipped",
                   "error": "the cold run before it failed"}  # fmt: skip
+    elif workload.remote == "jobserver":
+        try:
+            with jobserver(python, workdir, services, cores=cores) as url:
+                record = run_runner(
+                    stack, python, dataclasses.replace(services, jobserver=url), workload,
+                    salt=salt, timeout=workload.timeout * timeout_scale, workdir=workdir,
+                    cores=cores,
+                )  # fmt: skip
+        except RuntimeError as exc:  # the jobserver did not start
+            record = {"stack": stack, "workload": workload.name, "status": "error",
+                      "error": f"jobserver: {exc}"}  # fmt: skip
     else:
         record = run_runner(
             stack, python, services, workload, salt=salt, timeout=workload.timeout * timeout_scale,

@@ -1,5 +1,6 @@
 """Run one benchmark workload in the current environment and print one JSON line.
 
+With ``--jobserver URL`` the Seamless stacks run remote work on that jobserver instead of Dask.
 Executed by the Python of the stack under test (``--stack seamless1`` in the Seamless 1.x
 environment, ``ours`` in the monorepo environment, ``dask`` in either), so the driver never
 imports any stack. The JSON line carries the timings, result checksums, the Dask task counts and
@@ -50,14 +51,8 @@ def task_counts(dask_client: Any) -> dict[str, int]:
     return dask_client.run_on_scheduler(read)
 
 
-def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
-    """Point Seamless at the hashserver, database and Dask scheduler; return (delayed, client, close).
-
-    This is the documented setup of Seamless 1.x (reference dask-remote.md 2.6): the same
-    remote-clients dict goes to ``set_remote_clients`` (this process) and to the
-    ``SeamlessDaskClient`` (its worker plugin configures the workers); the registered client
-    runs the work, with no execution mode selected.
-    """
+def remote_clients_of(options: argparse.Namespace) -> dict[str, list[dict[str, Any]]]:
+    """The remote-clients dict for the hashserver and database of the options."""
     remote_clients = {
         kind: [{"readonly": False, "url": url, "remote_url": url}]
         for kind, url in (("database", options.database), ("buffer", options.hashserver))
@@ -67,6 +62,18 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
         # (the local fast path) go straight to it
         entry = remote_clients["buffer"][0]
         entry["directory"] = entry["remote_directory"] = options.buffer_dir
+    return remote_clients
+
+
+def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
+    """Point Seamless at the hashserver, database and Dask scheduler; return (delayed, client, close).
+
+    This is the documented setup of Seamless 1.x (reference dask-remote.md 2.6): the same
+    remote-clients dict goes to ``set_remote_clients`` (this process) and to the
+    ``SeamlessDaskClient`` (its worker plugin configures the workers); the registered client
+    runs the work, with no execution mode selected.
+    """
+    remote_clients = remote_clients_of(options)
     try:
         import seamless
         import seamless.config
@@ -88,6 +95,30 @@ def connect_seamless(options: argparse.Namespace) -> tuple[Any, Any, Any]:
     )
     set_seamless_dask_client(seamless_client)
     return delayed, client, seamless.close
+
+
+def connect_jobserver(options: argparse.Namespace) -> tuple[Any, Any]:
+    """Point Seamless at the hashserver and database, and run remote work on the jobserver
+    (``remote: jobserver``, no Dask); return (delayed, close)."""
+    remote_clients = remote_clients_of(options)
+    try:
+        import seamless
+        import seamless.config
+        from seamless.transformer import delayed
+
+        from seamless_config.select import select_execution, select_remote
+        from seamless_remote import jobserver_remote
+    except ImportError as exc:
+        raise Unavailable(f"import failed: {exc}") from exc
+    seamless.config.set_remote_clients(remote_clients)
+    select_execution("remote")
+    select_remote("jobserver")
+    if hasattr(jobserver_remote, "define_jobserver"):  # ours
+        jobserver_remote.define_jobserver(options.jobserver)
+    else:  # Seamless 1.x
+        jobserver_remote.define_extern_client("bench", "jobserver", url=options.jobserver)
+        jobserver_remote.activate(no_main=True, extern_clients=["bench"])
+    return delayed, seamless.close
 
 
 def digest(items: list[str]) -> str:
@@ -159,10 +190,14 @@ def run(options: argparse.Namespace, report: dict[str, Any]) -> None:
                 "buffer_dir": options.buffer_dir if options.stack == "localfloor" else None,
             }
     else:
-        delayed, client, close = connect_seamless(options)
+        if options.jobserver:
+            client = None
+            delayed, close = connect_jobserver(options)
+        else:
+            delayed, client, close = connect_seamless(options)
         delayed(workloads.inc)(-1, options.salt + 10**9).run()
         workload, context = workloads.SEAMLESS_WORKLOADS[options.workload], delayed
-    before = task_counts(client)
+    before = task_counts(client) if client is not None else {}
     report["setup_s"] = time.perf_counter() - start
 
     if options.probe:
@@ -182,14 +217,15 @@ def run(options: argparse.Namespace, report: dict[str, Any]) -> None:
         if tfs:
             report["tf_digest"] = digest([str(tf.transformation_checksum) for tf in tfs])
             report["result_digest"] = digest([str(tf.result_checksum) for tf in tfs])
-    after = task_counts(client)
+    after = task_counts(client) if client is not None else {}
     report["dask_tasks"] = {
         k: v - before.get(k, 0) for k, v in after.items() if v != before.get(k, 0)
     }
     report["status"] = "ok"
     if close is not None:
         close()
-    client.close()
+    if client is not None:
+        client.close()
 
 
 def main() -> None:
@@ -203,6 +239,7 @@ def main() -> None:
     parser.add_argument("--hashserver", help="hashserver URL (Seamless stacks)")
     parser.add_argument("--database", help="seamless-database URL (Seamless stacks)")
     parser.add_argument("--buffer-dir", help="the hashserver's directory (on this machine)")
+    parser.add_argument("--jobserver", help="jobserver URL: remote: jobserver instead of Dask")
     parser.add_argument(
         "--seamless-workers", type=int, default=2, help="Seamless workers per Dask worker"
     )
