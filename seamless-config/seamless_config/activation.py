@@ -19,7 +19,7 @@ from .errors import ConfigurationError
 from .extern_clients import service_hook
 from .hooks import get_hook, get_loaded_hook
 
-__all__ = ["activate_selection", "report_execution_requirements"]
+__all__ = ["activate_selection", "deactivate_all", "report_execution_requirements"]
 
 
 def report_execution_requirements() -> None:
@@ -112,6 +112,13 @@ def _spawn() -> None:
     )
     if not spawner.has_spawned():
         spawner.spawn(workers)
+
+
+def deactivate_all() -> None:
+    """Deactivate every service client that an activation may have set up (rollback)."""
+    pure_daskserver.deactivate()
+    for name in ("daskserver_remote", "jobserver_remote", "database_remote", "buffer_remote"):
+        _deactivate_loaded(name)
 
 
 def activate_selection() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from typing import Any
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 _UNSET: Any = object()
+
+logger = logging.getLogger(__name__)
 
 
 def _refuse_if_frozen(what: str) -> None:
@@ -83,17 +86,36 @@ def set_stage(
         set_workdir(session.caller_directory())
     registry = select.get_selection_registry()
     previous, previous_clusters = registry.state.copy(), get_cluster_registry().current
+    was_activated = state.activated if state.initialized else None
+    activating = False
     try:
         select.select_stage(stage)
         select.select_substage(substage)
         config_files.load_config_files()
         activation.report_execution_requirements()
-    except BaseException:
+        if state.activated != (stage, substage) or not state.initialized:
+            activating = True
+            change_stage()
+    except BaseException as exc:
         registry.commit(previous)
         get_cluster_registry().commit(previous_clusters)
+        if activating:
+            _restore_services(was_activated, exc)
         raise
-    if state.activated != (stage, substage) or not state.initialized:
-        change_stage()
+
+
+def _restore_services(
+    was_activated: tuple[str | None, str | None] | None, exc: BaseException
+) -> None:
+    """Undo a failed (possibly partial) service start: bring back what the old selection had."""
+    try:
+        if was_activated is None:
+            activation.deactivate_all()
+        else:
+            activation.activate_selection()
+    except Exception as restore_exc:  # the original error is the one to report
+        logger.warning("Restoring the services of the previous stage failed: %s", restore_exc)
+        exc.add_note(f"Restoring the services of the previous stage failed too: {restore_exc}")
 
 
 def set_substage(substage: str | None = None) -> None:

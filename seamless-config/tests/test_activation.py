@@ -183,3 +183,20 @@ def test_failed_activation_can_be_retried(persistent_config, monkeypatch) -> Non
     stub.register()
     quietly(seamless_config.init)
     assert seamless_config._initialized and stub.activated()[0] == "buffer_remote"
+
+
+def test_failed_first_activation_deactivates_what_it_started(
+    persistent_config, remote_stub
+) -> None:
+    """A service start that fails halfway leaves no half-activated clients behind."""
+
+    def refuse(**_: object) -> None:
+        raise RuntimeError("database launch failed")
+
+    remote_stub.modules["database_remote"].activate = refuse
+    with pytest.raises(RuntimeError, match="database launch failed"):
+        quietly(seamless_config.init)
+    assert remote_stub.activated() == ["buffer_remote"]
+    assert ("buffer_remote", "deactivate", {}) in remote_stub.calls
+    assert select.get_selected_cluster() is None and select.get_stage() is None
+    assert not seamless_config._initialized
