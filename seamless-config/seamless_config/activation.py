@@ -117,7 +117,7 @@ def _spawn() -> None:
 def deactivate_all() -> None:
     """Deactivate every service client that an activation may have set up (rollback)."""
     pure_daskserver.deactivate()
-    for name in ("daskserver_remote", "jobserver_remote", "database_remote", "buffer_remote"):
+    for name in ("daskserver", "jobserver", "database", "buffer"):
         _deactivate_loaded(name)
 
 
