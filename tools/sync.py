@@ -48,6 +48,11 @@ MIRRORS: dict[str, tuple[str, ...]] = {
         "seamless-jobserver/tests/_servers.py",
         "integration-tests/_servers.py",
     ),
+    "common/testing/heartbeat.py": (
+        "seamless-transformer/tests/_heartbeat.py",
+        "seamless-dask/tests/_heartbeat.py",
+        "seamless-jobserver/tests/_heartbeat.py",
+    ),
 }
 
 #: folders never scanned for orphaned mirrors.

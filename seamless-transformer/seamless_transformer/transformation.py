@@ -433,10 +433,12 @@ class Transformation:
         return outcome
 
     async def _run_executor(self, executor: Executor) -> ExecutionResult:
-        """``executor.execute(self)`` under the timeout; cancel() knows who runs the work."""
+        """``executor.execute(self)`` under the timeout (unless the executor enforces it itself,
+        e.g. not counting the wait for a free worker); cancel() knows who runs the work."""
         self._running_on = executor
+        timeout = None if getattr(executor, "enforces_timeout", False) else self.timeout
         try:
-            return await run_with_timeout(executor.execute(self), self.timeout)
+            return await run_with_timeout(executor.execute(self), timeout)
         finally:
             if self._running_on is executor:
                 self._running_on = None

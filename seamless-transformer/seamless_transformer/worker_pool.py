@@ -77,6 +77,7 @@ def _worker_main(conn: Connection) -> None:
     signal.signal(signal.SIGTERM, _on_sigterm)
     from . import execute, python_executor, runtime  # noqa: F401  (warm up before a job)
 
+    conn.send("ready")
     while True:
         try:
             message = conn.recv()
@@ -104,9 +105,21 @@ class _Worker:
         self.conn: Connection = parent
         self.pid: int | None = self.process.pid
         self.stopped = False
+        self.ready = False
 
     def alive(self) -> bool:
         return not self.stopped and self.process.is_alive()
+
+    def wait_ready(self) -> None:
+        """Wait until the process has started and imported what jobs need (blocking)."""
+        if self.ready:
+            return
+        try:
+            hello = self.conn.recv()
+        except (EOFError, OSError, ValueError) as exc:
+            raise _WorkerDied(str(exc)) from None
+        assert hello == "ready", hello
+        self.ready = True
 
     def run(self, message: tuple[Any, ...]) -> tuple[str, Any]:
         """Send a job and wait for its answer (blocking; called in a thread)."""
@@ -245,7 +258,8 @@ class WorkerPool:
         """Run one transformation in a worker.
 
         Cancelling the caller terminates and replaces the worker running it; ``timeout``
-        (seconds, None: no limit) does the same and raises TransformationTimeoutError. A worker
+        (seconds the code may run in the worker, not counting the wait for a free worker;
+        None: no limit) does the same and raises TransformationTimeoutError. A worker
         that dies by itself is replaced and the job retried once on another worker.
         """
         from .execute import run_in_thread
@@ -255,13 +269,12 @@ class WorkerPool:
             {pin: b.content for pin, b in pin_buffers.items()},
             {cs.hex(): b.content for cs, b in leaf_buffers.items()},
         )
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
         for attempt in range(2):
             worker = await self._acquire()
             try:
-                remaining = None if deadline is None else max(deadline - loop.time(), 0.0)
-                kind, data = await asyncio.wait_for(run_in_thread(worker.run, message), remaining)
+                if not worker.ready:  # a fresh worker still starting: not part of the timeout
+                    await run_in_thread(worker.wait_ready)
+                kind, data = await asyncio.wait_for(run_in_thread(worker.run, message), timeout)
             except _WorkerDied:
                 self._replace(worker)
                 self._check_open()

@@ -9,31 +9,21 @@ killed; cancel says so (``stopped=False``) and nothing is stored.
 from __future__ import annotations
 
 import os
-import time
-from pathlib import Path
 
 import pytest
-from seamless import Buffer, Checksum
+from _heartbeat import (
+    heartbeat_code,
+    heartbeat_result_checksum,
+    wait_for_heartbeat,
+    wait_for_heartbeat_stop,
+    wait_for_process_end,
+)
+from seamless import Checksum
 
 from seamless_transformer import delayed, spawn
 from seamless_transformer.cancel import CancelOutcome
 from seamless_transformer.event_loop import run_sync
 from seamless_transformer.worker_pool import get_worker_pool_registry, shutdown_workers
-
-DEADLINE = 30.0
-
-
-def heartbeat_code(path, rounds):
-    import os
-    import time
-
-    for count in range(rounds):
-        with open(path + ".tmp", "w") as f:
-            f.write(f"{os.getpid()} {count}")
-        os.replace(path + ".tmp", path)
-        time.sleep(0.05)
-    return f"finished {rounds} rounds: {path}"
-
 
 heartbeat = delayed(heartbeat_code)
 
@@ -43,54 +33,6 @@ def whoami(x):
     import os
 
     return [x, os.getpid()]
-
-
-def _read(path: Path) -> tuple[int, int] | None:
-    try:
-        pid, count = path.read_text().split()
-    except (FileNotFoundError, ValueError):
-        return None
-    return int(pid), int(count)
-
-
-def wait_for_heartbeat(path: Path, deadline: float = DEADLINE) -> int:
-    """The pid writing the heartbeat, once it has beaten a few times."""
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        beat = _read(path)
-        if beat is not None and beat[1] >= 3:
-            return beat[0]
-        time.sleep(0.05)
-    raise AssertionError(f"no heartbeat in {path} after {deadline} s")
-
-
-def wait_for_process_end(pid: int, deadline: float = DEADLINE) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"process {pid} still runs {deadline} s after the cancel")
-
-
-def wait_for_heartbeat_stop(path: Path, deadline: float = DEADLINE) -> tuple[int, int]:
-    """Poll until the heartbeat no longer moves (two reads 1 s apart agree)."""
-    end = time.monotonic() + deadline
-    last = _read(path)
-    while time.monotonic() < end:
-        time.sleep(1.0)
-        beat = _read(path)
-        if beat == last:
-            return beat  # type: ignore[return-value]
-        last = beat
-    raise AssertionError(f"the heartbeat in {path} still beats {deadline} s after the cancel")
-
-
-def result_checksum_of(path: Path, rounds: int) -> Checksum:
-    """The checksum the heartbeat transformation's result would have."""
-    return Buffer(f"finished {rounds} rounds: {path}", "str").get_checksum()
 
 
 def assert_nothing_stored(tf_checksum: Checksum, result: Checksum) -> None:
@@ -127,7 +69,7 @@ def test_spawn_cancel_terminates_the_worker(one_worker, persistent, tmp_path):
     x, new_pid = whoami(1).run()
     assert x == 1 and new_pid != pid
     assert one_worker.pids() == [new_pid]
-    assert_nothing_stored(tf.transformation_checksum, result_checksum_of(path, rounds))
+    assert_nothing_stored(tf.transformation_checksum, heartbeat_result_checksum(path, rounds))
     assert not tf.cancel()  # terminal
 
 
@@ -148,7 +90,7 @@ def test_spawn_timeout_terminates_the_worker(one_worker, persistent, tmp_path):
     wait_for_heartbeat_stop(path)
     x, new_pid = whoami(2).run()
     assert x == 2 and new_pid != pid
-    assert_nothing_stored(tf.transformation_checksum, result_checksum_of(path, rounds))
+    assert_nothing_stored(tf.transformation_checksum, heartbeat_result_checksum(path, rounds))
 
 
 @pytest.mark.timeout(120)
@@ -181,7 +123,15 @@ def test_process_cancel_cannot_stop_the_thread(persistent, tmp_path):
     _, count = wait_for_heartbeat_stop(path)
     assert count == rounds - 1
     # ... but its result is thrown away
-    assert_nothing_stored(tf.transformation_checksum, result_checksum_of(path, rounds))
+    assert_nothing_stored(tf.transformation_checksum, heartbeat_result_checksum(path, rounds))
+
+
+@pytest.mark.timeout(120)
+def test_the_heartbeat_result_checksum_is_the_real_one(tmp_path):
+    """So that "no buffer stored" above checks the right checksum."""
+    path = tmp_path / "beat"
+    tf = heartbeat(str(path), 2)
+    assert tf.compute() == heartbeat_result_checksum(path, 2)
 
 
 def test_timeout_validation():

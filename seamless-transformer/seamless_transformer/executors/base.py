@@ -29,7 +29,9 @@ class Executor(Protocol):
     members, read with ``getattr``): ``name`` (the name it is registered under) and
     ``stops_work_on_cancel`` (True when cancelling really stops the code, e.g. by terminating
     the worker process running it; False when it runs on in the background and its result is
-    discarded), reported by ``Transformation.cancel_outcome``.
+    discarded), reported by ``Transformation.cancel_outcome``; ``enforces_timeout`` (True: it
+    applies ``transformation.timeout`` itself, e.g. not counting the wait for a free worker;
+    otherwise the Transformation times the whole ``execute`` call).
     ``accepts_dependencies``: it takes transformations whose upstream results are not known
     yet (``transformation.dependencies``) and schedules them itself (Dask); otherwise the
     dependencies are computed first and the transformation is constructed before ``execute``.

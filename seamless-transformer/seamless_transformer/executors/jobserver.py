@@ -57,6 +57,8 @@ class JobserverExecutor(Executor):
     remote = True
     accepts_dependencies = False
     name = "jobserver"
+    #: the timeout travels in ``__meta__`` and the jobserver times the code in its worker
+    enforces_timeout = True
     #: the jobserver terminates the worker process running a canceled job
     stops_work_on_cancel = True
 
@@ -69,9 +71,16 @@ class JobserverExecutor(Executor):
         from seamless_remote.errors import JobserverError, TransformationCanceledError
 
         tf_checksum = transformation.checksum
+        tf_dict = transformation.transformation_dict
+        timeout = transformation.timeout
+        if timeout is not None:  # __meta__ is not part of the checksum
+            tf_dict = {
+                **tf_dict,
+                "__meta__": {**(tf_dict.get("__meta__") or {}), "timeout": timeout},
+            }
         try:
             answer = await _jobserver_remote().run_transformation(
-                transformation.transformation_dict,
+                tf_dict,
                 tf_checksum=tf_checksum,
                 scratch=transformation.scratch,
             )

@@ -25,11 +25,14 @@ class SpawnExecutor(Executor):
     remote = False
     accepts_dependencies = False
     name = "spawn"
+    #: the pool times the code itself (not the wait for a free worker)
+    enforces_timeout = True
     #: cancel terminates (and replaces) the worker process running the transformation
     stops_work_on_cancel = True
 
     async def execute(self, transformation: Transformation) -> ExecutionResult:
         """Execute in a worker of the pool (started on first use)."""
+        from ..cancel import run_with_timeout
         from ..execute import execute_in_process, resolve_inputs
         from ..worker_pool import get_worker_pool_registry
 
@@ -40,6 +43,8 @@ class SpawnExecutor(Executor):
         tf_dict = transformation.transformation_dict
         known = transformation.held_buffers()
         if pool is None:
-            return await execute_in_process(tf_dict, known)
+            return await run_with_timeout(
+                execute_in_process(tf_dict, known), transformation.timeout
+            )
         pin_buffers, leaves = await resolve_inputs(tf_dict, known)
-        return await pool.execute(tf_dict, pin_buffers, leaves)
+        return await pool.execute(tf_dict, pin_buffers, leaves, timeout=transformation.timeout)
