@@ -13,6 +13,11 @@ goes through :func:`launch`:
   service executable are looked up next to ``sys.executable`` first, then on ``PATH``; the
   interpreter's directory is put first on ``PATH`` for the launch. When a command is in
   neither place, :class:`~seamless_config.errors.LaunchError` names it and the fix.
+- **A server that dies right after reporting "running" is launched again.** hashserver and
+  seamless-database pick a random free port, report "running" from their startup hook and only
+  then bind; when another process takes the port in between, the server exits and the
+  launcher's port check fails. :data:`LAUNCH_ATTEMPTS` launches are tried (the launcher clears
+  the dead server's state on the next attempt) before :class:`LaunchError` is raised.
 - **Owner-only folders.** The launcher folders and the service directories that a launch
   creates are made ``0700`` (the hashserver and the database have no authentication).
 
@@ -39,6 +44,7 @@ from typing import Any
 from .errors import LaunchError
 
 __all__ = [
+    "LAUNCH_ATTEMPTS",
     "LOCK_TIMEOUT",
     "LaunchRegistry",
     "RHL_HELPERS",
@@ -54,6 +60,9 @@ logger = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = 900.0
 """Seconds to wait for another process's launch of the same service before giving up."""
+
+LAUNCH_ATTEMPTS = 3
+"""remote_http_launcher.run calls per launch before a LauncherError becomes a LaunchError."""
 
 RHL_HELPERS = (
     "rhl-inspect",
@@ -259,7 +268,6 @@ def launch(
     With ``fresh`` the memo is bypassed (the service went away), unless another thread of this
     process launched the same dict while this one waited for the lock.
     """
-    import remote_http_launcher
 
     frozen = json.dumps(conf, sort_keys=True, default=str)
     registry = _launch_registry
@@ -276,10 +284,31 @@ def launch(
         if local:
             _check_commands(conf, key)
         _prepare_directories(conf, local=local)
-        try:
-            with _interpreter_first_on_path() if local else contextlib.nullcontext():
-                payload = remote_http_launcher.run(dict(conf))
-        except remote_http_launcher.LauncherError as exc:
-            raise LaunchError(f"could not launch or reconnect service {key!r}: {exc}") from None
+        payload = _run_launcher(conf, key, local=local)
         registry.payloads[frozen] = (time.monotonic(), payload)
         return payload
+
+
+def _run_launcher(conf: dict[str, Any], key: str, *, local: bool) -> dict[str, Any]:
+    """``remote_http_launcher.run`` with up to :data:`LAUNCH_ATTEMPTS` tries (module docstring)."""
+    import remote_http_launcher
+
+    errors: list[str] = []
+    for attempt in range(1, LAUNCH_ATTEMPTS + 1):
+        try:
+            with _interpreter_first_on_path() if local else contextlib.nullcontext():
+                return remote_http_launcher.run(dict(conf))
+        except remote_http_launcher.LauncherError as exc:
+            errors.append(str(exc))
+            if attempt < LAUNCH_ATTEMPTS:
+                logger.warning(
+                    "launch of service %r failed (attempt %d of %d), trying again: %s",
+                    key,
+                    attempt,
+                    LAUNCH_ATTEMPTS,
+                    exc,
+                )
+    raise LaunchError(
+        f"could not launch or reconnect service {key!r} "
+        f"({LAUNCH_ATTEMPTS} attempts): {'; '.join(errors)}"
+    )

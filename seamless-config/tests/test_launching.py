@@ -153,3 +153,37 @@ def test_created_folders_are_owner_only(home: Path, tmp_path: Path, monkeypatch)
     ):
         assert path.stat().st_mode & 0o777 == 0o700, path
     assert existing.stat().st_mode & 0o777 == 0o755  # an existing folder keeps its mode
+
+
+def test_a_launch_that_fails_is_tried_again_then_names_every_error(
+    home: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """A server that reports "running" and dies before binding (the port was taken) is
+    launched again; after LAUNCH_ATTEMPTS failures the LaunchError names each one."""
+    import remote_http_launcher
+
+    monkeypatch.setattr(launching, "_check_commands", lambda conf, key: None)
+    failures = ["rhl-verify-port failed: [Errno 111] Connection refused"]
+
+    def run(config: dict) -> dict:
+        if failures:
+            raise remote_http_launcher.LauncherError(failures.pop())
+        return {"hostname": "127.0.0.1", "port": 2}
+
+    monkeypatch.setattr(remote_http_launcher, "run", run)
+    assert launching.launch(_conf(tmp_path))["port"] == 2
+    assert not failures
+
+    calls = []
+
+    def always_fails(config: dict) -> dict:
+        calls.append(1)
+        raise remote_http_launcher.LauncherError(f"failure {len(calls)}")
+
+    monkeypatch.setattr(remote_http_launcher, "run", always_fails)
+    with pytest.raises(LaunchError) as info:
+        launching.launch(_conf(tmp_path), fresh=True)
+    assert len(calls) == launching.LAUNCH_ATTEMPTS
+    message = str(info.value)
+    assert "hashserver-test-rw-p" in message
+    assert all(f"failure {n}" in message for n in range(1, launching.LAUNCH_ATTEMPTS + 1))

@@ -13,7 +13,7 @@ from _servers import stop_launched_services
 from conftest import demo_cluster
 
 import seamless_config
-from seamless_config import select, tools
+from seamless_config import launching, select, tools
 from seamless_config.cluster import get_local_cluster
 from seamless_config.config_files import SEAMLESS_CACHE_CLUSTER, load_config_files
 
@@ -114,8 +114,10 @@ def test_real_launch_per_cache_directory(monkeypatch, tmp_path, home) -> None:
             load_config_files()
             conf = tools.configure_hashserver("rw")
             key = remote_http_launcher.Configuration.from_mapping(conf).key
-            payload = remote_http_launcher.run(conf)
             launched.append(key)
+            # launching.launch is what Seamless uses: its retry covers a server that reports
+            # "running" and exits because another process took its random port before it bound
+            payload = launching.launch(conf)
             payloads[name] = (key, payload)
             assert payload["hostname"] == "127.0.0.1"
             with urllib.request.urlopen(
@@ -129,14 +131,14 @@ def test_real_launch_per_cache_directory(monkeypatch, tmp_path, home) -> None:
         # the database of a cache binds loopback too (Seamless 1.x bound 0.0.0.0)
         db_conf = tools.configure_database("rw")
         db_key = remote_http_launcher.Configuration.from_mapping(db_conf).key
-        db = remote_http_launcher.run(db_conf)
         launched.append(db_key)
+        db = launching.launch(db_conf)
         assert _listening(db["port"]) == ["127.0.0.1"]
         assert (tmp_path / "two" / "__TOPLEVEL__" / "seamless.db").exists()
         # switching back to the first directory reuses its own server
         monkeypatch.setenv("SEAMLESS_CACHE", str(tmp_path / "one"))
         load_config_files()
-        again = remote_http_launcher.run(tools.configure_hashserver("rw"))
+        again = launching.launch(tools.configure_hashserver("rw"), fresh=True)
         assert again["port"] == p1["port"]
     finally:
         for key in launched:
