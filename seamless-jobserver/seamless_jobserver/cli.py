@@ -76,11 +76,12 @@ def configure_remote_clients(parameters: dict[str, Any]) -> bool:
     Without buffer or database entries, ``SEAMLESS_REMOTE_CLIENTS`` (JSON) is used if set.
     """
     import seamless_config
+    from seamless_config.extern_clients import set_remote_clients_from_env
 
     clients = {k: parameters.get(k) or [] for k in ("database", "buffer")}
     entries = clients["database"] + clients["buffer"]
     if not entries:
-        return seamless_config.set_remote_clients_from_env()
+        return set_remote_clients_from_env()
     for kind, values in clients.items():
         if not isinstance(values, list) or not all(isinstance(e, dict) for e in values):
             raise StartupError(

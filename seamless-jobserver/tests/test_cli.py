@@ -4,8 +4,10 @@ the inactivity timeout."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -93,3 +95,39 @@ def test_port_range_is_honoured(remote_clients_session, tmp_path: Path):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_remote_clients_from_the_environment_without_a_status_file(
+    remote_clients_session, tmp_path: Path
+):
+    """``seamless-jobserver --port P`` with SEAMLESS_REMOTE_CLIENTS (no status file) serves."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEAMLESS_", "HASHSERVER_"))}
+    # the variable holds the view from inside the cluster (remote_url), as a launcher writes it
+    inside = {
+        kind: [{**e, "remote_url": e["url"]} for e in remote_clients_session.get(kind, [])]
+        for kind in ("database", "buffer")
+    }
+    env["SEAMLESS_REMOTE_CLIENTS"] = json.dumps(inside)
+    argv = [find_server_binary("seamless-jobserver"), "--port", str(port), "--timeout", "3"]
+    log = tmp_path / "js.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        healthy = False
+        while not healthy and process.poll() is None and time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/healthcheck", timeout=1
+                ) as response:
+                    healthy = response.status == 200
+            except OSError:
+                time.sleep(0.1)
+        assert healthy, log.read_text()
+        assert process.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log.read_text()
