@@ -21,7 +21,7 @@ from seamless_transformer.transformation_cache import get_transformation_cache
 
 CLIENT_SCRIPT = textwrap.dedent(
     """
-    import json, os, sys
+    import faulthandler, json, os, sys
     import seamless, seamless_config
     seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
     from seamless.transformer import direct
@@ -32,7 +32,9 @@ CLIENT_SCRIPT = textwrap.dedent(
         return base ** exponent
 
     value = power(3, 4)
-    print(json.dumps({"value": value, "stats": get_transformation_cache().stats}))
+    print(json.dumps({"value": value, "stats": get_transformation_cache().stats}), flush=True)
+    # a hang in close() shows where it waits (stderr) instead of only the test's timeout
+    faulthandler.dump_traceback_later(60, exit=True)
     seamless.close()
     """
 )
