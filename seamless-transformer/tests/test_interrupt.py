@@ -19,9 +19,11 @@ import pytest
 
 CHILD = textwrap.dedent(
     """
-    import json, os, signal, sys, time
+    import faulthandler, json, os, signal, sys, time
     # as in a terminal, even when the test runner was started with SIGINT ignored (background)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    # the test sends SIGUSR1 before giving up on this process: every thread's stack to stderr
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     import seamless, seamless_config
     seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
     from seamless.transformer import delayed
@@ -73,6 +75,18 @@ def _child(tmp_path: Path, remote_clients: dict, mode: str, markers: Path) -> su
     )
 
 
+def _communicate(process: subprocess.Popen, timeout: float) -> tuple[str, str]:
+    """``process.communicate(timeout)``; on a timeout the child's stacks are in the failure."""
+    try:
+        return process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        process.kill()
+        out, err = process.communicate()
+        pytest.fail(f"the child did not exit within {timeout} s\nstdout:\n{out}\nstderr:\n{err}")
+
+
 def _interrupt_when_running(process: subprocess.Popen, markers: Path, count: int) -> None:
     deadline = time.monotonic() + 120
     while len(list(markers.glob("started-*"))) < count:
@@ -90,7 +104,7 @@ def test_sigint_raises_keyboard_interrupt(tmp_path, remote_clients, mode):
     markers.mkdir()
     process = _child(tmp_path, remote_clients, mode, markers)
     _interrupt_when_running(process, markers, 6)
-    out, err = process.communicate(timeout=120)
+    out, err = _communicate(process, 120)
     assert "caught KeyboardInterrupt" in out, (out, err)
     assert process.returncode == 3, (out, err)
     assert "aclose()" not in err
@@ -104,7 +118,7 @@ def test_sigint_without_handler_exits_as_interrupted_and_cache_stays_consistent(
     markers.mkdir()
     process = _child(tmp_path, remote_clients, "plain", markers)
     _interrupt_when_running(process, markers, 6)
-    out, err = process.communicate(timeout=120)
+    out, err = _communicate(process, 120)
     # Python's own Ctrl-C exit: killed by SIGINT, traceback ending in KeyboardInterrupt
     assert process.returncode == -signal.SIGINT, (process.returncode, err)
     assert "\nKeyboardInterrupt\n" in err, err  # the traceback's last line
@@ -114,7 +128,7 @@ def test_sigint_without_handler_exits_as_interrupted_and_cache_stays_consistent(
     for marker in markers.iterdir():
         marker.unlink()
     again = _child(tmp_path, remote_clients, "plain", markers)
-    out, err = again.communicate(timeout=240)
+    out, err = _communicate(again, 240)
     assert again.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1]) == [2 * i for i in range(40)]
     assert len(os.listdir(markers)) <= 38
