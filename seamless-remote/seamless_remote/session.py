@@ -50,6 +50,19 @@ def _release_sync(state: _LoopState) -> None:
     state.closer = None  # type: ignore[assignment]
 
 
+def _release_on_loop(loop: asyncio.AbstractEventLoop, state: _LoopState) -> None:
+    """Release a session of a loop that runs in another thread, on that loop.
+
+    Closing its transports from this thread would change the loop's selector and ready queue
+    without waking it: a request in flight there would wait for a reply that its loop no longer
+    reads (seamless' buffer writer then never stops, and seamless.close() waits for it).
+    """
+    try:
+        loop.call_soon_threadsafe(_release_sync, state)
+    except RuntimeError:  # the loop closed meanwhile: nothing runs on it any more
+        _release_sync(state)
+
+
 class SessionRegistry:
     """Maps each event loop to its aiohttp session (and per-loop semaphores)."""
 
@@ -133,7 +146,7 @@ class SessionRegistry:
                 try:
                     future.result(timeout=timeout)
                 except Exception:  # noqa: BLE001 - a stuck loop must not block shutdown
-                    _release_sync(state)
+                    _release_on_loop(loop, state)
             else:
                 try:
                     loop.run_until_complete(state.closer.aclose())
