@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.client
 import json
 import os
 import shutil
@@ -141,7 +142,9 @@ class ServerHandle:
         try:
             with urllib.request.urlopen(f"{self.url}/healthcheck", timeout=1) as response:
                 return response.status == 200
-        except (OSError, urllib.error.URLError):
+        except (OSError, urllib.error.URLError, http.client.HTTPException):
+            # HTTPException: another kind of server took the free port (a Dask scheduler
+            # answers with a bad status line); ours then exits and start() tries a new port
             return False
 
     def start(self) -> None:
