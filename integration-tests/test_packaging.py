@@ -8,71 +8,20 @@ than the import direction of docs/architecture.md allows.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import tomllib
+from package_facts import CONSOLE_SCRIPTS, FORBIDDEN_ON_IMPORT, PACKAGES, our_version, uv
 
-REPO = Path(__file__).resolve().parents[1]
-PACKAGES = [
-    "seamless-config",
-    "seamless-remote",
-    "seamless-transformer",
-    "seamless-dask",
-    "seamless-jobserver",
-]
-
-# Modules that importing each package must NOT load (docs/architecture.md, "Packages and layers").
-FORBIDDEN_ON_IMPORT = {
-    "seamless_config": [
-        "seamless",
-        "seamless_remote",
-        "seamless_transformer",
-        "seamless_dask",
-        "seamless_jobserver",
-    ],
-    "seamless_remote": ["seamless_transformer", "seamless_dask", "seamless_jobserver"],
-    "seamless_transformer": ["seamless_dask", "seamless_jobserver"],
-    "seamless_dask": ["seamless_jobserver"],
-    "seamless_jobserver": ["seamless_dask"],
-}
-
-CONSOLE_SCRIPTS = {
-    "seamless-config": ["seamless-init", "seamless-service-resolve"],
-    "seamless-remote": ["seamless-resolve"],
-    "seamless-transformer": ["seamless-run", "seamless-upload", "seamless-download"],
-    "seamless-dask": ["seamless-dask-wrapper"],
-    "seamless-jobserver": ["seamless-jobserver"],
-}
-
-
-def _uv() -> str:
-    found = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
-    if not Path(found).exists():
-        pytest.fail("uv is required for the packaging tests: add it to the integration env deps")
-    return found
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Wheels of all five packages, built from the working tree."""
-    out = tmp_path_factory.mktemp("wheels")
-    for folder in PACKAGES:
-        subprocess.run(
-            [_uv(), "build", "--wheel", "--quiet", "--out-dir", str(out), str(REPO / folder)],
-            check=True,
-        )
-    return out
+_uv = uv
 
 
 def _pinned(package: str) -> str:
     """`package==<our version>`: our .dev versions are pre-releases, so an unpinned name
     would resolve to the older Seamless 1.x release of the same name on PyPI."""
-    meta = tomllib.loads((REPO / package / "pyproject.toml").read_text())["project"]
-    return f"{package}=={meta['version']}"
+    return f"{package}=={our_version(package)}"
 
 
 def _fresh_env(root: Path, wheelhouse: Path, *requirements: str) -> Path:
