@@ -96,7 +96,7 @@ class Stack:
 
 
 @contextlib.contextmanager
-def service_stack(image: str, root: Path, workers: int) -> Iterator[Stack]:
+def service_stack(image: str, root: Path, workers: int, dask: bool = True) -> Iterator[Stack]:
     stack = Stack(image=image, root=root)
     for sub in ("buffers", "database", "markers"):
         (root / sub).mkdir()
@@ -112,18 +112,19 @@ def service_stack(image: str, root: Path, workers: int) -> Iterator[Stack]:
         )
         stack.database = stack.database_container().start()
         stop.callback(lambda: stack.database.stop() if stack.database else None)
-        scheduler = stop.enter_context(
-            running(
-                container(
-                    image,
-                    f"dask scheduler --host 127.0.0.1 --port {stack.scheduler_port} "
-                    f"--no-dashboard",
-                )
-            )
-        )
         wait_http(f"http://127.0.0.1:{stack.hashserver_port}/healthcheck", hashserver)
         wait_http(f"http://127.0.0.1:{stack.database_port}/healthcheck", stack.database)
-        wait_log(scheduler, "Scheduler at")
+        if dask:
+            scheduler = stop.enter_context(
+                running(
+                    container(
+                        image,
+                        f"dask scheduler --host 127.0.0.1 --port {stack.scheduler_port} "
+                        f"--no-dashboard",
+                    )
+                )
+            )
+            wait_log(scheduler, "Scheduler at")
         for i in range(workers):
             name = f"worker{i + 1}"
             stack.workers[name] = stop.enter_context(running(stack.worker(name)))
@@ -199,3 +200,49 @@ def test_worker_container_killed_mid_run(stack_image: str, host_dir: Path) -> No
         assert holds[-1] != victim, "the held transformation did not run again elsewhere"
         chunks = [line for line in stack.executions() if line.startswith("chunk ")]
         assert {int(line.split()[1]) for line in chunks} == set(range(8))
+
+
+@pytest.mark.timeout(900)
+def test_second_client_container_executes_nothing_through_the_jobserver(
+    stack_image: str, host_dir: Path
+) -> None:
+    with service_stack(stack_image, host_dir, workers=0, dask=False) as stack:
+        port = free_port()
+        # the remote clients reach the jobserver as remote-http-launcher passes them: as the
+        # `parameters` of its status file
+        (host_dir / "jobserver").mkdir()
+        status = {"status": "starting", "parameters": stack.remote_clients}
+        (host_dir / "jobserver" / "status.json").write_text(json.dumps(status))
+        jobserver = container(
+            stack_image,
+            f"seamless-jobserver --port {port} --host 127.0.0.1 --workers 2 "
+            f"--status-file /jobserver/status.json",
+            volumes={stack.markers: "/markers", host_dir / "jobserver": "/jobserver"},
+        )
+        url = f"http://127.0.0.1:{port}"
+        with running(jobserver):
+            wait_http(f"{url}/healthcheck", jobserver, timeout=120)
+            runs = []
+            for _ in range(2):
+                client = container(
+                    stack_image,
+                    [
+                        "timeout",
+                        "400",
+                        "python",
+                        "/scripts/jobserver_client.py",
+                        url,
+                        json.dumps(stack.remote_clients),
+                        "/markers",
+                    ],
+                    volumes={stack.markers: "/markers"},
+                )
+                code, output = run_to_end(client, timeout=450)
+                assert code == 0, f"jobserver client failed (exit {code}):\n{output[-6000:]}"
+                runs.append((result_line(output), stack.executions()))
+        (first, ran_first), (second, ran_second) = runs
+        assert first["values"] == second["values"] == EXPECTED_CHUNKS
+        assert sorted(ran_first) == sorted(f"chunk {s} jobserver" for s in range(8))
+        assert ran_second == ran_first, "the second client executed something"
+        assert second["results"] == first["results"]
+        assert first["stored"] == first["results"]
