@@ -256,3 +256,22 @@ def stack_image(base: str, wheelhouse: Path, version: str) -> str:
 def image_size_mb(tag: str) -> float:
     """The image's size in MB (as ``docker image inspect`` reports it)."""
     return json.loads(docker("image", "inspect", tag))[0]["Size"] / 1e6
+
+
+SLURM_DOCKERFILE = """\
+FROM {stack}
+RUN apt-get update -qq \\
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \\
+    slurm-wlm munge > /dev/null \\
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /usr/share/doc /usr/share/man
+# the munge key is made here, at image build: every container of the image shares it
+RUN dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none \\
+ && chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key \\
+ && mkdir -p /run/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm \\
+ && chown munge:munge /run/munge
+"""
+
+
+def slurm_image(stack: str) -> str:
+    """``stack`` + Debian's slurm-wlm and munge, with a munge key (issue 21)."""
+    return _build("slurm", SLURM_DOCKERFILE.format(stack=stack), {}, [])
