@@ -54,6 +54,18 @@ def docker(*args: str, timeout: float = 600, input: bytes | None = None) -> str:
     return done.stdout.decode(errors="replace")
 
 
+def _checked(argv: list[str], *, timeout: float, env: dict[str, str] | None = None) -> None:
+    """Run ``argv``; raise with the tail of its output if it fails."""
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv[:3])} ... failed ({done.returncode}):\n"
+            f"{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        )
+
+
 def check_engine() -> None:
     """Raise :class:`EngineError` unless ``docker info`` answers."""
     if shutil.which("docker") is None:
@@ -138,7 +150,7 @@ def base_image() -> str:
     mirror = debian_mirror(release)
     with tempfile.TemporaryDirectory(prefix="seamless-it-rootfs-") as tmp:
         root = Path(tmp) / "root"
-        done = subprocess.run(
+        _checked(
             [
                 "debootstrap",
                 "--variant=minbase",
@@ -147,13 +159,8 @@ def base_image() -> str:
                 str(root),
                 mirror,
             ],
-            capture_output=True,
-            text=True,
             timeout=1200,
-            check=False,
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"debootstrap failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
         # the image does not need apt's downloaded packages or docs
         for junk in ("var/cache/apt/archives", "usr/share/doc", "usr/share/man"):
             shutil.rmtree(root / junk, ignore_errors=True)
@@ -216,17 +223,11 @@ def _build(name: str, dockerfile: str, files: dict[str, Path], extra_key: Iterab
             else:
                 shutil.copy2(source, context / target)
         (context / "Dockerfile").write_text(dockerfile)
-        env = dict(os.environ, DOCKER_BUILDKIT="0")
-        done = subprocess.run(
+        _checked(
             ["docker", "build", "--network", "host", "-q", "-t", tag, str(context)],
-            capture_output=True,
-            text=True,
-            env=env,
             timeout=1800,
-            check=False,
+            env=dict(os.environ, DOCKER_BUILDKIT="0"),  # the legacy builder: no buildx here
         )
-        if done.returncode != 0:
-            raise RuntimeError(f"docker build of {tag} failed:\n{done.stderr[-4000:]}")
     BUILD_TIMES[name] = time.monotonic() - start
     logger.info("built %s in %.1f s", tag, BUILD_TIMES[name])
     return tag

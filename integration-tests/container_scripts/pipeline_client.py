@@ -16,14 +16,13 @@ import sys
 import time
 
 import distributed
+from report import report
 from seamless.transformer import delayed
 
 import seamless_config
 from seamless_config import select
 from seamless_dask.client import SeamlessDaskClient
 from seamless_dask.transformer_client import set_seamless_dask_client
-from seamless_transformer import persistence
-from seamless_transformer.event_loop import run_sync
 
 
 @delayed
@@ -83,17 +82,7 @@ def main() -> None:
         tfs = [*parts, *sums]
         for t in tfs:
             t.run()  # upstream results: cache hits now (this constructs them locally)
-        stored = {}
-        for t in tfs:
-            found = run_sync(persistence.get_transformation_result(t.checksum), what="lookup")
-            stored[t.checksum.hex()] = None if found is None else found.hex()
-        result = {
-            "value": value,
-            "seconds": seconds,
-            "results": {t.checksum.hex(): t.result_checksum.hex() for t in tfs},
-            "stored": stored,
-            "exceptions": [t.exception for t in tfs if t.exception],
-        }
+        result = {"value": value, "seconds": seconds, **report(tfs)}
     finally:
         set_seamless_dask_client(None)
         dask_client.close()

@@ -17,10 +17,8 @@ import seamless_config
 
 seamless_config.init(workdir=os.getcwd())
 
+from report import report  # noqa: E402
 from seamless.transformer import delayed  # noqa: E402
-
-from seamless_transformer import persistence  # noqa: E402
-from seamless_transformer.event_loop import run_sync  # noqa: E402
 
 
 @delayed
@@ -46,17 +44,7 @@ def main() -> None:
         tf.start()
     values = [tf.run() for tf in tfs]
     elapsed = time.monotonic() - start
-    stored = {}
-    for tf in tfs:
-        found = run_sync(persistence.get_transformation_result(tf.checksum), what="lookup")
-        stored[tf.checksum.hex()] = None if found is None else found.hex()
-    result = {
-        "values": values,
-        "seconds": elapsed,
-        "results": {tf.checksum.hex(): tf.result_checksum.hex() for tf in tfs},
-        "stored": stored,
-        "exceptions": [tf.exception for tf in tfs if tf.exception],
-    }
+    result = {"values": values, "seconds": elapsed, **report(tfs)}
     print("RESULT " + json.dumps(result), flush=True)
 
 
