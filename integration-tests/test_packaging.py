@@ -8,12 +8,13 @@ than the import direction of docs/architecture.md allows.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from package_facts import CONSOLE_SCRIPTS, FORBIDDEN_ON_IMPORT, PACKAGES, our_version, uv
+from package_facts import CONSOLE_SCRIPTS, FORBIDDEN_ON_IMPORT, PACKAGES, REPO, our_version, uv
 
 _uv = uv
 
