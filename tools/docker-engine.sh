@@ -46,15 +46,18 @@ start() {
     fi
     install_missing
     echo "docker-engine: starting dockerd (log: $LOG)" >&2
+    rm -f "$STATE/dockerd.own.pid"
     as_root dockerd --bridge=none --iptables=false --ip-masq=false \
         --pidfile "$STATE/dockerd.own.pid" > "$LOG" 2>&1 &
-    echo $! > "$PIDFILE"
+    local launcher=$!
     for _ in $(seq 1 120); do
         if engine_answers; then
-            echo "docker-engine: engine up" >&2
+            # dockerd's own PID (not the PID of the background job, a subshell or sudo)
+            cp "$STATE/dockerd.own.pid" "$PIDFILE"
+            echo "docker-engine: engine up (pid $(cat "$PIDFILE"))" >&2
             return 0
         fi
-        if ! kill -0 "$(cat "$PIDFILE")" 2> /dev/null; then
+        if ! kill -0 "$launcher" 2> /dev/null; then
             break
         fi
         sleep 0.5
