@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _servers import stop_launched_services, wait_for_exit
+from seamless_testing.servers import stop_launched_services, wait_for_exit
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = ["--chunks", "3", "--points", "1000000", "--nparallel", "2"]

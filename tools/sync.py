@@ -35,23 +35,12 @@ FIX_COMMAND = "python tools/sync.py"
 HEADER_PREFIX = "# generated from "
 
 #: canonical source (repo-relative) -> the mirror paths (repo-relative) written from it.
+#: Only code that ships inside a package is mirrored; test code is not shipped, so the shared
+#: test harness is an installed pytest plugin (common/testing), never a copy.
 MIRRORS: dict[str, tuple[str, ...]] = {
     "common/status_file.py": (
         "seamless-dask/seamless_dask/_status_file.py",
         "seamless-jobserver/seamless_jobserver/_status_file.py",
-    ),
-    "common/testing/servers.py": (
-        "seamless-config/tests/_servers.py",
-        "seamless-remote/tests/_servers.py",
-        "seamless-transformer/tests/_servers.py",
-        "seamless-dask/tests/_servers.py",
-        "seamless-jobserver/tests/_servers.py",
-        "integration-tests/_servers.py",
-    ),
-    "common/testing/heartbeat.py": (
-        "seamless-transformer/tests/_heartbeat.py",
-        "seamless-dask/tests/_heartbeat.py",
-        "seamless-jobserver/tests/_heartbeat.py",
     ),
 }
 

@@ -15,6 +15,7 @@ from typing import Any
 from . import schema
 from .errors import ClusterDefinitionError, ConfigurationError, UnknownClusterError
 from .names import check_name, template_value
+from .registries import register_registry
 
 __all__ = [
     "Cluster",
@@ -489,7 +490,7 @@ class ClusterRegistry:
         self.current = clusters
 
 
-_cluster_registry = ClusterRegistry()
+_cluster_registry = register_registry("seamless_config.cluster", ClusterRegistry())
 
 
 def get_cluster_registry() -> ClusterRegistry:

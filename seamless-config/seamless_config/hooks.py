@@ -28,6 +28,7 @@ import threading
 from typing import Any
 
 from .errors import MissingDependencyError
+from .registries import register_registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -106,7 +107,7 @@ class HookRegistry:
             self._entry_points = None if entry_points else {}
 
 
-_hook_registry = HookRegistry()
+_hook_registry = register_registry("seamless_config.hooks", HookRegistry())
 
 
 def get_hook_registry() -> HookRegistry:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LaunchError
+from .registries import register_registry
 
 __all__ = [
     "LAUNCH_ATTEMPTS",
@@ -103,7 +104,7 @@ class LaunchRegistry:
             return self.thread_locks.setdefault(key, threading.Lock())
 
 
-_launch_registry = LaunchRegistry()
+_launch_registry = register_registry("seamless_config.launching", LaunchRegistry())
 
 
 def get_launch_registry() -> LaunchRegistry:

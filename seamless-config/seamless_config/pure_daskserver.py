@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import MissingDependencyError
 from .launching import launch
+from .registries import register_registry
 from .select import get_selected_cluster, is_pure_dask_mode, pure_dask_reason
 from .tools import configure_pure_daskserver
 
@@ -43,7 +44,7 @@ class PureDaskRegistry:
         deactivate()
 
 
-_pure_dask_registry = PureDaskRegistry()
+_pure_dask_registry = register_registry("seamless_config.pure_daskserver", PureDaskRegistry())
 
 
 def get_pure_dask_registry() -> PureDaskRegistry:

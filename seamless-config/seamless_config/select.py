@@ -18,6 +18,7 @@ from typing import Any
 from . import cluster as _cluster
 from .errors import ConfigurationError, InvalidSelectionError, PureDaskModeError
 from .names import check_name
+from .registries import register_registry
 
 __all__ = [
     "EXECUTION_MODES",
@@ -149,7 +150,7 @@ class SelectionRegistry:
         self.state = state
 
 
-_selection_registry = SelectionRegistry()
+_selection_registry = register_registry("seamless_config.select", SelectionRegistry())
 
 
 def get_selection_registry() -> SelectionRegistry:

@@ -6,6 +6,8 @@ import inspect
 import os
 from dataclasses import dataclass
 
+from .registries import register_registry
+
 __all__ = ["SessionState", "caller_directory", "get_session_registry"]
 
 
@@ -24,7 +26,7 @@ class SessionState:
         self.__init__()  # type: ignore[misc]
 
 
-_session_registry = SessionState()
+_session_registry = register_registry("seamless_config.session", SessionState())
 
 
 def get_session_registry() -> SessionState:

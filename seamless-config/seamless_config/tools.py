@@ -18,6 +18,7 @@ from . import select
 from .cluster import Cluster, Frontend, Queue, get_cluster, get_local_cluster
 from .errors import ConfigurationError
 from .names import check_name, template_value
+from .registries import register_registry
 from .seamless_cache import SEAMLESS_CACHE_CLUSTER, cache_key_label
 
 __all__ = [
@@ -67,7 +68,7 @@ class ToolRegistry:
         return self.tools
 
 
-_tool_registry = ToolRegistry()
+_tool_registry = register_registry("seamless_config.tools", ToolRegistry())
 
 
 def get_tool_registry() -> ToolRegistry:

@@ -1,8 +1,11 @@
-"""Fixtures for seamless-config: a clean environment per test, cluster files, a seamless_remote stub."""
+"""Fixtures for seamless-config: a private HOME per test, cluster files, a seamless_remote stub.
+
+The real-server fixtures and the reset of every registry come from the installed harness
+(the seamless-testing pytest plugin, common/testing).
+"""
 
 from __future__ import annotations
 
-import os
 import types
 from pathlib import Path
 from typing import Any
@@ -15,20 +18,14 @@ from seamless_config.hooks import get_hook_registry, register_hook
 
 
 @pytest.fixture(autouse=True)
-def clean_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Clear SEAMLESS_* variables, point HOME at a temp dir and reset every registry."""
-    for name in list(os.environ):
-        if name.startswith("SEAMLESS_"):
-            monkeypatch.delenv(name)
+def clean_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HOME at a temp dir (the harness's autouse ``seamless_clean_state`` already cleared
+    SEAMLESS_* variables and reset every registry, the hook registry included)."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("REMOTE_HTTP_LAUNCHER_DIR", raising=False)
-    seamless_config.reset()
-    get_hook_registry().reset()
-    yield home
-    seamless_config.reset()
-    get_hook_registry().reset()
+    return home
 
 
 @pytest.fixture

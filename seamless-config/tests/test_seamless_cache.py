@@ -9,8 +9,8 @@ import warnings
 from pathlib import Path
 
 import pytest
-from _servers import stop_launched_services
 from conftest import demo_cluster
+from seamless_testing.servers import stop_launched_services
 
 import seamless_config
 from seamless_config import launching, select, tools

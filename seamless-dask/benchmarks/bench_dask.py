@@ -17,7 +17,7 @@ Usage: python seamless-dask/benchmarks/bench_dask.py [--n 500] [--mb 100] [--jso
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import json
 import statistics
 import sys
@@ -26,17 +26,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-TESTS = Path(__file__).resolve().parent.parent / "tests"
+HARNESS = Path(__file__).resolve().parents[2] / "common" / "testing"
 
 
 def _servers_module() -> Any:
-    """The shared test-server helpers (real hashserver / seamless-database on loopback)."""
-    spec = importlib.util.spec_from_file_location("_bench_servers", TESTS / "_servers.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_bench_servers"] = module
-    assert spec.loader is not None
-    spec.loader.exec_module(module)
-    return module
+    """The test harness's server helpers (real hashserver / seamless-database on loopback),
+    importable without installing the harness."""
+    if str(HARNESS) not in sys.path:
+        sys.path.insert(0, str(HARNESS))
+    return importlib.import_module("seamless_testing.servers")
 
 
 def tiny(i: int) -> int:

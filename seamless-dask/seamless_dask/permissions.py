@@ -25,6 +25,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from seamless_config.registries import register_registry
+
 from .config import get_seconds, get_setting
 
 
@@ -131,7 +133,7 @@ class PermissionRegistry:
         self.manager = None
 
 
-_permission_registry = PermissionRegistry()
+_permission_registry = register_registry("seamless_dask.permissions", PermissionRegistry())
 
 
 def get_permission_registry() -> PermissionRegistry:

@@ -18,6 +18,8 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from seamless_config.registries import register_registry
+
 from . import serialization  # noqa: F401  (registers the Buffer serializers on workers)
 from .errors import CANCELED_TEXT, DEPENDENCY_TEXT
 from .payloads import BasePayload, FatPayload, ThinPayload
@@ -52,7 +54,7 @@ class WorkerTaskRegistry:
             self._priorities.clear()
 
 
-_worker_task_registry = WorkerTaskRegistry()
+_worker_task_registry = register_registry("seamless_dask.tasks", WorkerTaskRegistry())
 
 
 def get_worker_task_registry() -> WorkerTaskRegistry:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from seamless_config.registries import register_registry
+
 
 class DaskClientRegistry:
     """Holds the registered SeamlessDaskClient (one at a time) and its executor."""
@@ -44,7 +46,7 @@ class DaskClientRegistry:
         self.set(None)
 
 
-_dask_client_registry = DaskClientRegistry()
+_dask_client_registry = register_registry("seamless_dask.transformer_client", DaskClientRegistry())
 
 
 def get_dask_client_registry() -> DaskClientRegistry:

@@ -1,54 +1,20 @@
-"""Test isolation for seamless_dask: clean SEAMLESS_* variables, fresh registries, and fixtures.
+"""Fixtures for seamless_dask: persistent mode, a SeamlessDaskClient on a dummy scheduler.
 
-The real hashserver / seamless-database fixtures come from the generated ``_servers.py``
-(canonical copy: common/testing/servers.py).
+The real-server fixtures and the reset of every registry (around each test) come from the
+installed harness (the seamless-testing pytest plugin, common/testing).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from _servers import database, hashserver, remote_clients  # noqa: F401
 from distributed.diagnostics.plugin import SchedulerPlugin
 
 
-def _reset_all() -> None:
-    import seamless_config
-    from seamless_dask.permissions import get_permission_registry
-    from seamless_dask.tasks import get_worker_task_registry
-    from seamless_dask.transformer_client import get_dask_client_registry
-    from seamless_remote.registry import get_remote_registry
-    from seamless_remote.session import get_session_registry
-    from seamless_transformer.executors import get_executor_registry
-    from seamless_transformer.tasks.records import get_plan_record_registry
-    from seamless_transformer.transformation_cache import get_transformation_cache
-
-    get_plan_record_registry().reset()
-    get_dask_client_registry().reset()
-    get_permission_registry().reset()
-    get_worker_task_registry().reset()
-    get_transformation_cache().reset()
-    get_executor_registry().reset()
-    seamless_config.reset()
-    get_remote_registry().reset()
-    get_session_registry().reset()
-
-
-@pytest.fixture(autouse=True)
-def _clean_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name in list(os.environ):
-        if name.startswith("SEAMLESS_"):
-            monkeypatch.delenv(name)
-    _reset_all()
-    yield
-    _reset_all()
-
-
 @pytest.fixture
-def persistent(remote_clients: dict[str, Any]) -> dict[str, Any]:  # noqa: F811
+def persistent(remote_clients: dict[str, Any]) -> dict[str, Any]:
     """This process uses the test's real hashserver and database (persistent mode)."""
     import seamless_config
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _servers import private_home_env, stop_launched_services
+from seamless_testing.servers import private_home_env, stop_launched_services
 
 from seamless_dask import _status_file
 

@@ -1,5 +1,5 @@
-"""Fixtures for seamless-jobserver tests: the real hashserver, database and jobserver
-(tests/_servers.py), plus helpers that speak the jobserver's wire protocol."""
+"""Fixtures for seamless-jobserver tests: a real jobserver on the session's hashserver and
+database (the harness fixtures of the seamless-testing pytest plugin, common/testing)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers import (  # noqa: F401  (pytest fixtures)
-    JobserverHandle,
-    database,
-    database_session,
-    hashserver,
-    hashserver_session,
-    remote_clients,
-    remote_clients_session,
-    run_jobserver,
-)
+from seamless_testing.servers import JobserverHandle, run_jobserver
 
 
 def _reset_all() -> None:
@@ -48,7 +39,7 @@ def _clean_client_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def jobserver_module(
-    remote_clients_session: dict[str, Any],  # noqa: F811  (the fixture imported above)
+    remote_clients_session: dict[str, Any],
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[JobserverHandle]:
     """A jobserver with 2 workers on the session's hashserver and database."""

@@ -14,15 +14,15 @@ from pathlib import Path
 
 import pytest
 import wire
-from _heartbeat import (
+from seamless import Buffer
+from seamless_testing.heartbeat import (
     heartbeat_code,
     heartbeat_result_checksum,
     wait_for_heartbeat,
     wait_for_heartbeat_stop,
     wait_for_process_end,
 )
-from _servers import ServerHandle, run_jobserver
-from seamless import Buffer
+from seamless_testing.servers import ServerHandle, run_jobserver
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -11,7 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _servers import find_server_binary, free_port, run_jobserver
+from seamless_testing.servers import find_server_binary, free_port, run_jobserver
 
 pytestmark = pytest.mark.timeout(180)
 

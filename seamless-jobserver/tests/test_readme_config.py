@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers import private_home_env, stop_launched_services
+from seamless_testing.servers import private_home_env, stop_launched_services
 
 HERE = Path(__file__).parent
 SCRIPT = HERE / "readme_config_script.py"

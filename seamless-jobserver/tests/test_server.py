@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import wire
-from _servers import ServerHandle, run_jobserver
 from seamless import Buffer, Checksum
+from seamless_testing.servers import ServerHandle, run_jobserver
 
 from seamless_remote.execution_record import MINIMAL_RECORD_KEYS
 

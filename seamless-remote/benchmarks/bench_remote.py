@@ -29,8 +29,9 @@ from seamless_remote.buffer_client import BufferClient
 from seamless_remote.database_client import DatabaseClient
 from seamless_remote.session import get_session_registry
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from _servers import run_database, run_hashserver  # noqa: E402
+# The test harness's server helpers (common/testing), importable without installing it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common" / "testing"))
+from seamless_testing.servers import run_database, run_hashserver  # noqa: E402
 
 
 def _buffers(tag: str, count: int, size: int) -> list[tuple[str, bytes]]:

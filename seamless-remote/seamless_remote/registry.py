@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from seamless_config.registries import register_registry
+
 from .buffer_client import BufferClient
 from .database_client import DatabaseClient
 from .errors import ClientDefinitionError
@@ -174,7 +176,7 @@ class RemoteRegistry:
                 setattr(self, name, getattr(fresh, name))
 
 
-_remote_registry = RemoteRegistry()
+_remote_registry = register_registry("seamless_remote.registry", RemoteRegistry())
 
 
 def get_remote_registry() -> RemoteRegistry:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import aiohttp
 import seamless
 
+from seamless_config.registries import register_registry
+
 from .settings import get_database_max_inflight
 
 __all__ = ["SessionRegistry", "get_session_registry"]
@@ -158,7 +160,7 @@ class SessionRegistry:
         self.close_all()
 
 
-_session_registry = SessionRegistry()
+_session_registry = register_registry("seamless_remote.session", SessionRegistry())
 seamless.register_close_hook(_session_registry.close_idle)
 
 

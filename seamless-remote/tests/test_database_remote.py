@@ -69,7 +69,7 @@ def test_minimal_record_write_is_best_effort(caplog):
     """A database that cannot be reached: the record write logs and returns False."""
     import logging
 
-    from _servers import free_port
+    from seamless_testing.servers import free_port
 
     define_extern_client(
         "dead-db", "database", url=f"http://127.0.0.1:{free_port()}", readonly=False

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _servers import stop_launched_services
+from seamless_testing.servers import stop_launched_services
 
 BIN = Path(sys.executable).parent
 

@@ -14,6 +14,8 @@ import time
 from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
+from seamless_config.registries import register_registry
+
 T = TypeVar("T")
 
 #: After Ctrl-C, how long a sync call waits for its coroutine to unwind on the loop (seconds).
@@ -65,7 +67,7 @@ class LoopRegistry:
             thread.join(timeout=5)
 
 
-_loop_registry = LoopRegistry()
+_loop_registry = register_registry("seamless_transformer.event_loop", LoopRegistry())
 
 
 def get_loop_registry() -> LoopRegistry:

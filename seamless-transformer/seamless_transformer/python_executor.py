@@ -17,6 +17,8 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
+from seamless_config.registries import register_static
+
 from .code_text import code_mode
 from .errors import TransformationError
 from .module_definition import build_module, installed_package
@@ -44,6 +46,15 @@ def _compiled(code: str, filename: str, mode: str) -> Any:
 @functools.lru_cache(maxsize=512)
 def _code_mode(code: str) -> Any:
     return code_mode(code)
+
+
+# Pure memoization: a reset would only cost a re-parse, never change a result.
+register_static(
+    "seamless_transformer.python_executor._compiled", _compiled, reason="pure memo of compile()"
+)
+register_static(
+    "seamless_transformer.python_executor._code_mode", _code_mode, reason="pure memo of code_mode()"
+)
 
 
 def format_user_exception(exc: BaseException) -> str:

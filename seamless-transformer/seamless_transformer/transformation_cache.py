@@ -25,6 +25,8 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
+from seamless_config.registries import register_registry
+
 from . import persistence
 from .compute_lock import transformation_lock
 
@@ -187,7 +189,9 @@ def _consume_exception(future: asyncio.Future[Any]) -> None:
         future.exception()
 
 
-_transformation_cache = TransformationCache()
+_transformation_cache = register_registry(
+    "seamless_transformer.transformation_cache", TransformationCache()
+)
 
 
 def get_transformation_cache() -> TransformationCache:

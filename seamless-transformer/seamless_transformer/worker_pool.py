@@ -36,6 +36,8 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
+from seamless_config.registries import register_registry
+
 from .errors import SpawnError, TransformationError, TransformationTimeoutError
 from .transformation_cache import ExecutionResult
 from .values import live_buffer
@@ -385,7 +387,7 @@ class WorkerPoolRegistry:
             pool.shutdown()
 
 
-_worker_pool_registry = WorkerPoolRegistry()
+_worker_pool_registry = register_registry("seamless_transformer.worker_pool", WorkerPoolRegistry())
 
 
 def get_worker_pool_registry() -> WorkerPoolRegistry:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from _heartbeat import (
+from seamless import Checksum
+from seamless_testing.heartbeat import (
     heartbeat_code,
     heartbeat_result_checksum,
     wait_for_heartbeat,
     wait_for_heartbeat_stop,
     wait_for_process_end,
 )
-from seamless import Checksum
 
 from seamless_transformer import delayed, spawn
 from seamless_transformer.cancel import CancelOutcome

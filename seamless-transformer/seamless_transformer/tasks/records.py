@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from seamless import Checksum
 
+from seamless_config.registries import register_registry
+
 from .. import persistence
 
 
@@ -35,7 +37,9 @@ class PlanRecordRegistry:
         self._records.clear()
 
 
-_plan_record_registry = PlanRecordRegistry()
+_plan_record_registry = register_registry(
+    "seamless_transformer.tasks.records", PlanRecordRegistry()
+)
 
 
 def get_plan_record_registry() -> PlanRecordRegistry:

@@ -1,15 +1,13 @@
-"""Real hashserver, seamless-database and jobserver processes for tests, on loopback and free ports.
+"""Real hashserver, seamless-database and jobserver processes for tests, on loopback, free ports.
 
 Plain context managers (:func:`run_hashserver`, :func:`run_database`, :func:`run_jobserver`)
-start the real server binaries, wait until ``/healthcheck`` answers, and stop them (SIGTERM, then kill) on exit.
-Pytest fixtures built on them: ``hashserver`` / ``database`` / ``remote_clients`` (one per
-test) and ``hashserver_session`` / ``database_session`` / ``remote_clients_session`` (one per
-session). ``remote_clients`` is the remote-clients dict that Seamless clients and workers take.
+start the real server binaries, wait until ``/healthcheck`` answers, and stop them (SIGTERM, then
+kill) on exit. The pytest fixtures built on them live in :mod:`seamless_testing.plugin`, which
+pytest loads in every tox environment (the ``pytest11`` entry point of the unpublished
+``seamless-testing`` package under ``common/testing``); tests and benchmarks import the helpers
+from here::
 
-Canonical copy: common/testing/servers.py; tools/sync.py mirrors it as ``tests/_servers.py``
-into each package that needs it. A package's ``tests/conftest.py`` does::
-
-    from _servers import database, hashserver, remote_clients  # noqa: F401
+    from seamless_testing.servers import run_hashserver, stop_launched_services
 """
 
 from __future__ import annotations
@@ -32,22 +30,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 __all__ = [
     "JobserverHandle",
     "ServerHandle",
     "ServerStartError",
-    "database",
-    "database_session",
     "find_server_binary",
     "free_port",
-    "hashserver",
-    "hashserver_session",
     "private_home_env",
-    "remote_clients",
     "remote_clients_dict",
-    "remote_clients_session",
     "run_database",
     "run_hashserver",
     "run_jobserver",
@@ -438,51 +428,3 @@ def remote_clients_dict(
         "buffer": [{"url": hashserver.url, "readonly": readonly}],
         "database": [{"url": database.url, "readonly": readonly}],
     }
-
-
-@pytest.fixture
-def hashserver(tmp_path: Path) -> Iterator[ServerHandle]:
-    """A writable hashserver for one test, storing buffers under ``tmp_path``."""
-    with run_hashserver(
-        tmp_path / "hashserver-buffers", log_path=tmp_path / "hashserver.log"
-    ) as handle:
-        yield handle
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Iterator[ServerHandle]:
-    """A writable seamless-database for one test, with its file under ``tmp_path``."""
-    with run_database(tmp_path / "seamless.db", log_path=tmp_path / "database.log") as handle:
-        yield handle
-
-
-@pytest.fixture
-def remote_clients(
-    hashserver: ServerHandle, database: ServerHandle
-) -> dict[str, list[dict[str, Any]]]:
-    """The remote-clients dict for this test's ``hashserver`` and ``database``."""
-    return remote_clients_dict(hashserver, database)
-
-
-@pytest.fixture(scope="session")
-def hashserver_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    """A writable hashserver shared by the whole test session."""
-    root = tmp_path_factory.mktemp("hashserver-session")
-    with run_hashserver(root / "buffers", log_path=root / "hashserver.log") as handle:
-        yield handle
-
-
-@pytest.fixture(scope="session")
-def database_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerHandle]:
-    """A writable seamless-database shared by the whole test session."""
-    root = tmp_path_factory.mktemp("database-session")
-    with run_database(root / "seamless.db", log_path=root / "database.log") as handle:
-        yield handle
-
-
-@pytest.fixture(scope="session")
-def remote_clients_session(
-    hashserver_session: ServerHandle, database_session: ServerHandle
-) -> dict[str, list[dict[str, Any]]]:
-    """The remote-clients dict for the session-wide servers."""
-    return remote_clients_dict(hashserver_session, database_session)

@@ -1,4 +1,4 @@
-"""The shared server fixtures (tests/_servers.py) start real servers that really store data."""
+"""The harness's server fixtures start real servers that really store data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from _servers import ServerHandle, ServerStartError, run_database, run_hashserver
+from seamless_testing.servers import ServerHandle, ServerStartError, run_database, run_hashserver
 
 PAYLOAD = b"hello seamless\n"
 CHECKSUM = hashlib.sha256(PAYLOAD).hexdigest()
@@ -96,7 +96,8 @@ def test_start_failure_reports_log(tmp_path: Path) -> None:
 
 
 def test_public_names_sorted() -> None:
-    import _servers
+    from seamless_testing import heartbeat, plugin, registry_check, servers
 
-    assert _servers.__all__ == sorted(_servers.__all__)
-    assert all(hasattr(_servers, name) for name in _servers.__all__)
+    for module in (heartbeat, plugin, registry_check, servers):
+        assert module.__all__ == sorted(module.__all__)
+        assert all(hasattr(module, name) for name in module.__all__)

@@ -5,7 +5,7 @@ rounds, then returns a text that names ``path`` (so its result checksum is known
 :func:`heartbeat_result_checksum`). The helpers poll to a deadline; none of them sleeps a fixed
 time to assert that nothing happened.
 
-Canonical copy: common/testing/heartbeat.py; tools/sync.py mirrors it as ``tests/_heartbeat.py``.
+Part of the installed test harness: ``from seamless_testing.heartbeat import heartbeat_code``.
 """
 
 from __future__ import annotations
