@@ -69,12 +69,21 @@ class UndeclaredState:
     why: str
 
     def __str__(self) -> str:
+        where = f"{self.module}.{self.name}"
+        if self.type_name == "_lru_cache_wrapper":
+            fix = (
+                f'if it is a pure memo, declare it: register_static("{where}", {self.name}, '
+                'reason="...")'
+            )
+        else:
+            fix = (
+                f'declare it where it is created: {self.name} = register_registry("{where}", ...) '
+                "(the object needs a reset() method), or register_static(...) with the reason "
+                "for a table that must survive resets (hooks filled at import time)"
+            )
         return (
-            f"{self.module}.{self.name} ({self.type_name}, {self.why}) is process-wide state "
-            "with no registered reset: wrap it as "
-            f'`{self.name} = register_registry("{self.module}", ...)` (it needs a reset() '
-            "method) or, for a hook table filled at import time, "
-            '`register_static("...", ..., reason="...")`, both from seamless_config.registries'
+            f"{where} ({self.type_name}: {self.why}) is process-wide state with no declared "
+            f"reset; {fix} (seamless_config.registries)"
         )
 
 
@@ -142,5 +151,8 @@ def find_undeclared_state(
             if why is None or id(value) in known or id(value) in seen:
                 continue
             seen.add(id(value))
-            found.append(UndeclaredState(module.__name__, name, type(value).__qualname__, why))
+            home, home_name = module.__name__, name
+            if isinstance(value, functools._lru_cache_wrapper):  # report where it is defined
+                home, home_name = value.__module__, value.__name__
+            found.append(UndeclaredState(home, home_name, type(value).__qualname__, why))
     return found

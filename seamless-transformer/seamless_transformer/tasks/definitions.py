@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
 
+from seamless_config.registries import register_static
+
 from . import graph
 from .errors import TaskDefinitionError
 from .fingerprints import code_of
@@ -55,6 +57,14 @@ def _parameters(func: FunctionType) -> tuple[tuple[str, ...], str | None]:
                 f"options={{{param.name!r}: Option(type, default=...)}} instead"
             )
     return tuple(params), None
+
+
+# Pure memo of a function of the function object (its code does not change): nothing to reset.
+register_static(
+    "seamless_transformer.tasks.definitions._parameters",
+    _parameters,
+    reason="pure memo, keyed by the function object",
+)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from typing import Any
 
 from seamless import Buffer, Checksum
 
+from seamless_config.registries import register_static
+
 from ..code_text import function_source, normalize_code
 from ..transformation_dict import plain_bytes, transformation_checksum
 from ..values import to_buffer
@@ -47,6 +49,14 @@ def code_of(func: FunctionType) -> tuple[str, Checksum]:
     text = normalize_code(function_source(func))
     buffer = Buffer(text, "python")
     return text, buffer.get_checksum()
+
+
+# Pure memo of a function of the function object (its code does not change): nothing to reset.
+register_static(
+    "seamless_transformer.tasks.fingerprints.code_of",
+    code_of,
+    reason="pure memo, keyed by the function object",
+)
 
 
 def value_buffer(value: Any) -> Buffer:
