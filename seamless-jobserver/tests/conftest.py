@@ -1,40 +1,15 @@
 """Fixtures for seamless-jobserver tests: a real jobserver on the session's hashserver and
-database (the harness fixtures of the seamless-testing pytest plugin, common/testing)."""
+database. The server fixtures and the reset of every registry around each test come from the
+installed harness (the seamless-testing pytest plugin, common/testing)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from seamless_testing.servers import JobserverHandle, run_jobserver
-
-
-def _reset_all() -> None:
-    import seamless_config
-    from seamless_remote.registry import get_remote_registry
-    from seamless_remote.session import get_session_registry
-    from seamless_transformer.executors import get_executor_registry
-    from seamless_transformer.transformation_cache import get_transformation_cache
-
-    get_transformation_cache().reset()
-    get_executor_registry().reset()
-    seamless_config.reset()
-    get_remote_registry().reset()
-    get_session_registry().reset()
-
-
-@pytest.fixture(autouse=True)
-def _clean_client_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """This process as a client: no SEAMLESS_* variables, fresh registries per test."""
-    for name in list(os.environ):
-        if name.startswith("SEAMLESS_"):
-            monkeypatch.delenv(name)
-    _reset_all()
-    yield
-    _reset_all()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _servers import run_jobserver
+from seamless_testing.servers import run_jobserver
 from wire import http
 
 pytestmark = pytest.mark.timeout(300)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _servers import stop_launched_services
+from seamless_testing.servers import stop_launched_services
 
 BIN = Path(sys.executable).parent
 
