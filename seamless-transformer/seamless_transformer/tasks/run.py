@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from seamless import Buffer, Checksum
 
+from seamless_config.registries import register_static
+
 from .. import persistence
 from ..errors import TransformationError
 from ..event_loop import run_sync, submit
@@ -87,6 +89,14 @@ Subscriber = Callable[[NodeStatus], None]
 def _transformer(taskdef: TaskDef) -> Transformer:
     """The ``delayed`` transformer of a task (built once per definition)."""
     return delayed(taskdef.func)
+
+
+# One Transformer per task definition, never changed after it is built: nothing to reset.
+register_static(
+    "seamless_transformer.tasks.run._transformer",
+    _transformer,
+    reason="memo: the delayed transformer of each task definition",
+)
 
 
 class TaskRun(StreamRunMixin):
