@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from _servers import stop_launched_services
+from seamless_testing.servers import stop_launched_services
 
 CHILD = textwrap.dedent(
     """

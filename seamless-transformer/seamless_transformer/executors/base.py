@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
+from seamless_config.registries import register_registry
+
 if TYPE_CHECKING:
     from ..transformation import Transformation
     from ..transformation_cache import ExecutionResult
@@ -109,7 +111,7 @@ class ExecutorRegistry:
             self._executors = dict(self._builtins)
 
 
-_executor_registry = ExecutorRegistry()
+_executor_registry = register_registry("seamless_transformer.executors", ExecutorRegistry())
 
 
 def get_executor_registry() -> ExecutorRegistry:
