@@ -100,7 +100,7 @@ def test_readme_example_with_the_venv_python_and_no_venv_on_path(
     wheelhouse: Path, tmp_path: Path
 ) -> None:
     """`venv/bin/python example.py` without activating the venv (its bin/ is not on PATH)."""
-    from _servers import stop_launched_services
+    from seamless_testing.servers import stop_launched_services
 
     example = _readme_example()
     assert example.strip() == README_EXAMPLE.strip(), "the README example changed: update this test"
