@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _servers import free_port
 from container_run import container, result_line, run_to_end, running, wait_http, wait_log
+from seamless_testing.servers import free_port
 from testcontainers.core.container import DockerContainer
 
 EXPECTED_CHUNKS = [sum((seed * i) % 7 for i in range(2000)) for seed in range(8)]

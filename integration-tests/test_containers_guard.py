@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _servers import free_port
 from container_run import container, result_line, run_to_end
+from seamless_testing.servers import free_port
 
 CLUSTERS = """
 local_cluster: pure

@@ -28,8 +28,8 @@ from typing import Any
 
 import container_images
 import pytest
-from _servers import free_port
 from container_run import container, logs, result_line, running, wait_log
+from seamless_testing.servers import free_port
 from testcontainers.core.container import DockerContainer
 
 MAXIMUM_JOBS = 2
