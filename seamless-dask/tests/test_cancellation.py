@@ -62,3 +62,43 @@ def test_uncanceled_control_is_stored(persistent: Any, dask_remote: Any, tmp_pat
     tf = slow_marked(str(tmp_path / "marker"), 0.1)
     assert tf.run() == 1
     assert _database_result(tf.checksum) is not None
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("how", ["cancel", "timeout"])
+def test_heartbeat_runs_to_its_end_and_nothing_is_stored(
+    how: str, persistent: Any, dask_remote: Any, tmp_path: Path
+) -> None:
+    """As documented (README, "Cancel and timeouts"): a Dask worker thread cannot be killed."""
+    from _heartbeat import (
+        heartbeat_code,
+        heartbeat_result_checksum,
+        wait_for_heartbeat,
+        wait_for_heartbeat_stop,
+    )
+
+    from seamless_remote import buffer_remote
+    from seamless_transformer.cancel import CancelOutcome
+    from seamless_transformer.event_loop import run_sync
+
+    path = tmp_path / "beat"
+    rounds = 80  # ~4 s
+    transformer = delayed(heartbeat_code)
+    if how == "timeout":
+        transformer.timeout = 1
+    tf = transformer(str(path), rounds).start()
+    wait_for_heartbeat(path)
+    if how == "cancel":
+        assert tf.cancel() is True
+        assert tf.cancel_outcome == CancelOutcome(True, "daskserver", stopped=False)
+    else:
+        tf.compute()
+        assert tf.exception == "Transformation timed out after 1 s"
+    _, count = wait_for_heartbeat_stop(path)
+    assert count == rounds - 1  # the code ran to its end...
+    assert _database_result(tf.transformation_checksum) is None  # ...and nothing was stored
+    (length,) = run_sync(
+        buffer_remote.get_buffer_lengths([heartbeat_result_checksum(path, rounds)]), what="test"
+    )
+    assert length is None
+    assert slow_marked(str(tmp_path / "next"), 0.0).run() == 1  # the next one runs
