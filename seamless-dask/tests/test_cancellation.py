@@ -70,7 +70,7 @@ def test_heartbeat_runs_to_its_end_and_nothing_is_stored(
     how: str, persistent: Any, dask_remote: Any, tmp_path: Path
 ) -> None:
     """As documented (README, "Cancel and timeouts"): a Dask worker thread cannot be killed."""
-    from _heartbeat import (
+    from seamless_testing.heartbeat import (
         heartbeat_code,
         heartbeat_result_checksum,
         wait_for_heartbeat,
@@ -82,10 +82,12 @@ def test_heartbeat_runs_to_its_end_and_nothing_is_stored(
     from seamless_transformer.event_loop import run_sync
 
     path = tmp_path / "beat"
-    rounds = 80  # ~4 s
+    rounds = 160  # ~8 s
     transformer = delayed(heartbeat_code)
     if how == "timeout":
-        transformer.timeout = 1
+        # counted from the hand-over to Dask: long enough for the task to start, far shorter
+        # than the code's own run time
+        transformer.timeout = 4
     tf = transformer(str(path), rounds).start()
     wait_for_heartbeat(path)
     if how == "cancel":
@@ -93,7 +95,7 @@ def test_heartbeat_runs_to_its_end_and_nothing_is_stored(
         assert tf.cancel_outcome == CancelOutcome(True, "daskserver", stopped=False)
     else:
         tf.compute()
-        assert tf.exception == "Transformation timed out after 1 s"
+        assert tf.exception == "Transformation timed out after 4 s"
     _, count = wait_for_heartbeat_stop(path)
     assert count == rounds - 1  # the code ran to its end...
     assert _database_result(tf.transformation_checksum) is None  # ...and nothing was stored
