@@ -18,8 +18,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,20 @@ class StreamChannel:
         if self.length is None:
             self.length, self.error = length, error
             self._notify()
+
+    @contextlib.contextmanager
+    def closing(self) -> Iterator[None]:
+        """Close the channel when the block ends, with the error that broke the stream off."""
+        try:
+            yield
+        except _Failed as failed:
+            self.close(len(self.items) + len(self.failed), failed.root)
+            raise
+        except TaskFailedError as error:
+            self.close(len(self.items) + len(self.failed), error)
+            raise
+        finally:
+            self.close(len(self.items) + len(self.failed))
 
     async def arrivals(self) -> AsyncIterator[tuple[int, Checksum | None, TaskFailedError | None]]:
         """(index, checksum, None) or (index, None, error) per item, as they arrive."""
@@ -174,7 +189,7 @@ class StreamRunMixin:
     async def _producer_product(self, planned: PlannedTask) -> Checksum:
         name, taskdef = planned.name, planned.taskdef
         channel = self._channels[name]
-        try:
+        with channel.closing():
             recorded = await self._replay_recorded(planned)
             if recorded is not None:
                 return recorded
@@ -208,14 +223,6 @@ class StreamRunMixin:
             await records.record(planned.plan_fingerprint, product)
             self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
             return product
-        except _Failed as failed:
-            channel.close(len(channel.items) + len(channel.failed), failed.root)
-            raise
-        except TaskFailedError as error:
-            channel.close(len(channel.items) + len(channel.failed), error)
-            raise
-        finally:
-            channel.close(len(channel.items) + len(channel.failed))
 
     async def _run_generator(self, planned: PlannedTask, kwargs: dict[str, Any]) -> ExecutionResult:
         name = planned.name
@@ -288,7 +295,7 @@ class StreamRunMixin:
     async def _itemwise_product(self, planned: PlannedTask) -> Checksum:
         name, taskdef = planned.name, planned.taskdef
         channel = self._channels[name]
-        try:
+        with channel.closing():
             recorded = await self._replay_recorded(planned)
             if recorded is not None:
                 return recorded
@@ -336,14 +343,6 @@ class StreamRunMixin:
             await records.record(planned.plan_fingerprint, product)
             self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
             return product
-        except _Failed as failed:
-            channel.close(len(channel.items) + len(channel.failed), failed.root)
-            raise
-        except TaskFailedError as error:
-            channel.close(len(channel.items) + len(channel.failed), error)
-            raise
-        finally:
-            channel.close(len(channel.items) + len(channel.failed))
 
     async def _run_item(
         self,
