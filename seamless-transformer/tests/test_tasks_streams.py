@@ -22,49 +22,81 @@ def base_env() -> TaskEnv:
     return env
 
 
-def test_consumers_start_before_the_producer_finishes_and_pipeline():
+def test_consumers_start_before_the_producer_finishes_and_pipeline(tmp_path):
+    """Ordering recorded by the transformers themselves (an append-only event log), no clock
+    ratio: the producer holds its last item back until the consumer of item 0 has started, and
+    the consumer of item 0 waits until the consumer of item 1 has started. Both waits give up
+    after 60 s, so a run that did not pipeline finishes with an event order that fails below."""
     env = base_env()
+    log = tmp_path / "events.log"
 
-    def produce(n, delay):
+    def produce(n, log):
+        import os
         import time
+
+        def seen(line):
+            return os.path.exists(log) and line in open(log).read().splitlines()
 
         for i in range(n):
-            time.sleep(delay)
+            if i == n - 1:
+                deadline = time.monotonic() + 60
+                while not seen("start 0") and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            with open(log, "a") as f:
+                f.write(f"produced {i}\n")
             yield i
 
-    def work(produce, cost):
+    def work(produce, log):
+        import os
         import time
 
-        time.sleep(cost)
+        def seen(line):
+            return os.path.exists(log) and line in open(log).read().splitlines()
+
+        with open(log, "a") as f:
+            f.write(f"start {produce}\n")
+        if produce == 0:
+            deadline = time.monotonic() + 60
+            while not seen("start 1") and time.monotonic() < deadline:
+                time.sleep(0.02)
+        with open(log, "a") as f:
+            f.write(f"end {produce}\n")
         return produce * 10
 
     def total(work):
         return sum(work)
 
     env.define_task(
-        "produce", produce, product=Stream("number"), options={"n": "number", "delay": "number"}
+        "produce", produce, product=Stream("number"), options={"n": "number", "log": "path"}
     )
     env.define_task(
         "work",
         work,
         product=Stream("number"),
         deps=["produce"],
-        options={"cost": "number"},
+        options={"log": "path"},
         itemwise="produce",
     )
     env.define_task("total", total, product="number", deps=["work"])
-    invocation = env.invoke("total", {"produce": {"n": 10, "delay": 0.2}, "work": {"cost": 0.5}})
-    run = invocation.start(nparallel=4).wait(120)
+    invocation = env.invoke(
+        "total", {"produce": {"n": 10, "log": str(log)}, "work": {"log": str(log)}}
+    )
+    run = invocation.start(nparallel=4).wait(180)
     assert run.results() == {"total": 450}
-    producer_end = run.nodes["produce"].finished
-    producer_time = producer_end - run.nodes["produce"].started
+    events = log.read_text().splitlines()
+    assert sorted(events) == sorted(
+        [f"{kind} {i}" for kind in ("produced", "start", "end") for i in range(10)]
+    ), events  # every transformer ran exactly once
+    # the consumer of item 0 started before the producer produced its last item
+    assert events.index("start 0") < events.index("produced 9"), events
+    # pipelining: the consumer of item 1 started while the consumer of item 0 still ran
+    assert events.index("start 1") < events.index("end 0"), events
+    for i in range(10):
+        assert events.index(f"produced {i}") < events.index(f"start {i}") < events.index(
+            f"end {i}"
+        ), events
     items = run.items("work")
     assert [i.state for i in items] == ["done"] * 10
-    assert items[0].started < producer_end  # consumers start before the producer ends
-    consumer_time = 10 * 0.5
-    elapsed = run.finished - run.started
-    assert producer_time >= 1.9
-    assert elapsed < 0.7 * (producer_time + consumer_time), (elapsed, producer_time)
     assert run.nodes["work"].items == 10 and run.nodes["work"].items_done == 10
 
 
