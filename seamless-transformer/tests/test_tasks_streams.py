@@ -92,8 +92,8 @@ def test_consumers_start_before_the_producer_finishes_and_pipeline(tmp_path):
     # pipelining: the consumer of item 1 started while the consumer of item 0 still ran
     assert events.index("start 1") < events.index("end 0"), events
     for i in range(10):
-        assert events.index(f"produced {i}") < events.index(f"start {i}") < events.index(
-            f"end {i}"
+        assert (
+            events.index(f"produced {i}") < events.index(f"start {i}") < events.index(f"end {i}")
         ), events
     items = run.items("work")
     assert [i.state for i in items] == ["done"] * 10
