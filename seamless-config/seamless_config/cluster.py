@@ -288,7 +288,7 @@ def _parse_service(data: Any, table: dict[str, schema.Key], cls: type, *, where:
             "port_start and port_end must be given together",
             path=where,
         )
-    if start is not None:
+    if start is not None and end is not None:  # both or neither (checked above)
         for name, port in (("port_start", start), ("port_end", end)):
             if not 1 <= port <= 65535:
                 raise ClusterDefinitionError(

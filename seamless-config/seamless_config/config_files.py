@@ -129,7 +129,8 @@ def load_cluster_files() -> None:
     """Define the clusters of ``~/.seamless`` (or of SEAMLESS_CACHE) without reading command files."""
     directory = get_seamless_cache()
     if directory is not None:
-        definitions, origins = cache_cluster_definition(directory), {}
+        definitions = cache_cluster_definition(directory)
+        origins: dict[str, str] = {}
     else:
         definitions, origins = read_cluster_files()
     get_cluster_registry().commit(parse_clusters(definitions, origins=origins))

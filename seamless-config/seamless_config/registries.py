@@ -118,6 +118,6 @@ def reset_registries() -> list[str]:
             errors.append((name, exc))
         names.append(name)
     if errors:
-        name, exc = errors[0]
-        raise RuntimeError(f"reset of registry {name!r} failed: {exc!r}") from exc
+        failed, error = errors[0]
+        raise RuntimeError(f"reset of registry {failed!r} failed: {error!r}") from error
     return names

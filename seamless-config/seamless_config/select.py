@@ -12,6 +12,7 @@ Defaults: ``execution`` is "remote" when a cluster is selected, else "process";
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -477,7 +478,7 @@ def record_command_seen() -> bool:
     return _state().command_seen["record"]
 
 
-def _resetter(name: str):
+def _resetter(name: str) -> Callable[[], None]:
     def reset() -> None:
         _state().reset_before_load(name)
 

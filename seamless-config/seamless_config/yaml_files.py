@@ -35,7 +35,7 @@ class DuplicateKeyError(yaml.constructor.ConstructorError):
         super().__init__(None, None, f"key {key!r} is given twice in one mapping", second)
 
 
-class StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+class StrictLoader(_BaseLoader):
     """A safe loader (libyaml-backed when available) that refuses duplicate mapping keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:

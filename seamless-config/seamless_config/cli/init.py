@@ -36,17 +36,14 @@ def _build_parser() -> argparse.ArgumentParser:
 def _ensure_services() -> None:
     from seamless_config import select
 
-    if (
-        select.get_selected_cluster() is None
-        or select.is_pure_dask_mode()
-        or not select.get_persistent()
-    ):
+    cluster = select.get_selected_cluster()
+    if cluster is None or select.is_pure_dask_mode() or not select.get_persistent():
         return  # pure-Dask mode was activated by set_stage itself; nothing else to start
     from seamless_config.extern_clients import service_hook
 
     names = ["buffer", "database"]
     if select.get_execution() == "remote":
-        target = select.check_remote_redundancy(select.get_selected_cluster())
+        target = select.check_remote_redundancy(cluster)
         if target is not None:
             names.append(target)
     for name in names:
