@@ -34,7 +34,7 @@ from .config import get_seconds, get_setting
 from .errors import DependencyError
 from .future_cache import FutureCache
 from .futures import TransformationFutures
-from .tasks import (
+from .worker_tasks import (
     fat_from_base,
     get_worker_task_registry,
     load_fat_checksum,

@@ -26,7 +26,7 @@ _client_lock = threading.Lock()
 
 
 def _nested() -> bool:
-    from .tasks import get_worker_task_registry
+    from .worker_tasks import get_worker_task_registry
 
     return get_worker_task_registry().nesting_priority() is not None
 
@@ -112,7 +112,7 @@ class DaskExecutor(Executor):
 
         if get_seamless_dask_client() is None:
             return False
-        from .tasks import _current_worker
+        from .worker_tasks import _current_worker
 
         return _current_worker() is None
 

@@ -146,7 +146,7 @@ def test_long_transformation_outlives_the_ttl(dask_remote: Any) -> None:
 
 
 def test_nested_priorities_rank_higher(dask_remote: Any) -> None:
-    from seamless_dask.tasks import get_worker_task_registry
+    from seamless_dask.worker_tasks import get_worker_task_registry
 
     top = dask_remote._priorities()
     registry = get_worker_task_registry()

@@ -54,7 +54,7 @@ class WorkerTaskRegistry:
             self._priorities.clear()
 
 
-_worker_task_registry = register_registry("seamless_dask.tasks", WorkerTaskRegistry())
+_worker_task_registry = register_registry("seamless_dask.worker_tasks", WorkerTaskRegistry())
 
 
 def get_worker_task_registry() -> WorkerTaskRegistry:
