@@ -13,7 +13,9 @@ Seamless 1.x) and, where one fits, from the builtin that callers of Seamless 1.x
         │   └── UnknownClusterEntryError (+ ConfigFileError)  ... selected by a command file entry
         ├── RemoteClientsError (+ ValueError)   a malformed remote-clients dict
         ├── FrozenConfigurationError            the configuration was frozen by set_remote_clients
-        ├── PureDaskModeError                   pure-Dask mode cannot be activated as configured
+        ├── PureDaskModeError                   pure-Dask mode cannot be activated as configured, or
+        │                                       refuses a Seamless transformation (the one class:
+        │                                       seamless_transformer.errors re-exports it)
         ├── MissingDependencyError (+ ImportError)  an optional package that a mode needs is missing
         └── LaunchError                         a service could not be launched (missing command, lock)
 
@@ -98,7 +100,45 @@ class FrozenConfigurationError(ConfigurationError):
 
 
 class PureDaskModeError(ConfigurationError):
-    """Pure-Dask mode was selected but cannot be activated with this cluster or remote."""
+    """Pure-Dask mode cannot be activated as configured, or refuses a Seamless transformation.
+
+    The one class for both: seamless_config raises it when pure-Dask mode is selected but cannot
+    be activated with this cluster or remote (``PureDaskModeError(message, hint=...)``);
+    seamless_transformer's guard raises it when a transformer is used while the mode is active
+    (``PureDaskModeError(reason=..., action=...)``, which builds the message). The guard's
+    import path ``seamless_transformer.errors.PureDaskModeError`` is this same class.
+    """
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        reason: str | None = None,
+        action: str = "create a transformation",
+        path: str | None = None,
+        key: str | None = None,
+        value: Any = _UNSET,
+        hint: str | None = None,
+    ) -> None:
+        self.reason = reason
+        self.action = action
+        if message is None:
+            if reason is None:
+                raise TypeError("PureDaskModeError needs a message or a reason")
+            message = _refused_transformation(action, reason)
+        super().__init__(message, path=path, key=key, value=value, hint=hint)
+
+
+def _refused_transformation(action: str, reason: str) -> str:
+    """The guard's message: what was refused, which settings chose the mode, what to do."""
+    return (
+        f"Cannot {action}: pure-Dask mode is active ({reason}). Seamless "
+        "transformers (direct, delayed, seamless-run) need a hashserver and a database to "
+        "store their results; in pure-Dask mode only a plain distributed.Client is "
+        "available. Submit ordinary Dask work to it, or switch to persistent mode with "
+        "'- persistent: true' in seamless.yaml (the cluster must define a hashserver and "
+        "a database)."
+    )
 
 
 class MissingDependencyError(ConfigurationError, ImportError):

@@ -149,6 +149,11 @@ def test_error_message_is_built_from_attributes() -> None:
     assert (exc.path, exc.key, exc.value) == ("/p/seamless.yaml", "entry 2", {"x": 1})
     unknown = errors.UnknownClusterError("cluster 'x' is not defined")
     assert str(unknown) == "cluster 'x' is not defined"
+    refused = errors.PureDaskModeError(reason="cluster 'x'", action="run a transformation")
+    assert str(refused).startswith("Cannot run a transformation: pure-Dask mode is active")
+    assert (refused.reason, refused.action) == ("cluster 'x'", "run a transformation")
+    activation = errors.PureDaskModeError("needs a daskserver", hint="Select one")
+    assert str(activation) == "needs a daskserver. Select one" and activation.reason is None
     missing = errors.MissingDependencyError("needs it", package="seamless-remote")
     assert missing.name == "seamless-remote" and "needs it" in str(missing)
 

@@ -8,13 +8,24 @@ Hierarchy (every class also derives from the builtin named in brackets)::
     ├── NoDaskClientError [RuntimeError]      a Dask operation needs a registered
     │                                         SeamlessDaskClient and there is none
     ├── DependencyError [RuntimeError]        an upstream transformation has an exception
-    ├── TransformationCanceledError [RuntimeError]
-    │                                         the transformation was canceled
     └── WorkerSetupError [RuntimeError]       a Dask worker cannot host Seamless work
                                               (too few threads, ...)
+
+Re-exported (the same class object, defined once in the lowest layer that raises it)::
+
+    seamless_remote.errors.TransformationCanceledError [RuntimeError]
+                                              the transformation was canceled
+
+It is imported on first access (module ``__getattr__``), so that ``seamless_dask.wrapper``,
+which imports this module, still imports neither ``seamless_remote`` nor ``seamless``.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from seamless_remote.errors import TransformationCanceledError
 
 
 class SeamlessDaskError(Exception):
@@ -66,19 +77,6 @@ class DependencyError(SeamlessDaskError, RuntimeError):
         return text
 
 
-class TransformationCanceledError(SeamlessDaskError, RuntimeError):
-    """The transformation was canceled before it produced a result."""
-
-    def __init__(self, *, tf_checksum: str | None = None) -> None:
-        self.tf_checksum = tf_checksum
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return (
-            CANCELED_TEXT if self.tf_checksum is None else f"{CANCELED_TEXT} ({self.tf_checksum})"
-        )
-
-
 class WorkerSetupError(SeamlessDaskError, RuntimeError):
     """A Dask worker cannot host Seamless work as configured."""
 
@@ -107,3 +105,12 @@ __all__ = [
     "WorkerSetupError",
     "WrapperConfigError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``TransformationCanceledError``: seamless_remote's class, imported on first access."""
+    if name == "TransformationCanceledError":
+        from seamless_remote.errors import TransformationCanceledError
+
+        return TransformationCanceledError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

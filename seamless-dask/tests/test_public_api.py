@@ -1,7 +1,10 @@
 """The public API is exactly __all__, sorted, and every name imports."""
 
+import asyncio
 import subprocess
 import sys
+
+import pytest
 
 import seamless_dask
 
@@ -48,3 +51,54 @@ def test_connect_dask_hook_entry_point() -> None:
     get_hook_registry().reset()
     assert find_hook("connect_dask") is connect
     assert callable(connect.connect_dask_client) and callable(connect.disconnect_dask_client)
+
+
+@pytest.mark.timeout(60)
+def test_one_transformation_canceled_error() -> None:
+    """seamless_dask's TransformationCanceledError is seamless_remote's: a cancellation reported
+    by a (loopback) jobserver is caught through every name."""
+    from aiohttp import web
+
+    from seamless_dask import errors as dask_errors
+    from seamless_remote import errors as remote_errors
+    from seamless_remote import jobserver_remote
+
+    assert dask_errors.TransformationCanceledError is remote_errors.TransformationCanceledError
+    assert seamless_dask.TransformationCanceledError is remote_errors.TransformationCanceledError
+    assert issubclass(dask_errors.TransformationCanceledError, RuntimeError)
+    assert issubclass(dask_errors.TransformationCanceledError, remote_errors.JobserverError)
+    tf = "c" * 64
+
+    async def run(request: web.Request) -> web.Response:
+        return web.Response(status=200, text=dask_errors.CANCELED_TEXT)
+
+    async def main() -> BaseException:
+        app = web.Application()
+        app.router.add_get("/run-transformation", run)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        try:
+            jobserver_remote.define_jobserver(f"http://127.0.0.1:{port}")
+            try:
+                await jobserver_remote.run_transformation({}, tf_checksum=tf)
+            except seamless_dask.TransformationCanceledError as exc:
+                return exc
+            raise AssertionError("the canceled job was not reported as canceled")
+        finally:
+            jobserver_remote.deactivate()
+            await runner.cleanup()
+
+    caught = asyncio.run(main())
+    assert isinstance(caught, remote_errors.TransformationCanceledError)
+    assert caught.tf_checksum == tf and caught.status == 200
+
+
+def test_errors_all_is_complete() -> None:
+    from seamless_dask import errors as dask_errors
+
+    for name in dask_errors.__all__:
+        assert getattr(dask_errors, name) is not None, name
+    with pytest.raises(AttributeError):
+        dask_errors.NoSuchError  # noqa: B018

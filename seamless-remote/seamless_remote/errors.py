@@ -10,7 +10,10 @@ Hierarchy::
     ├── ClientDefinitionError (ValueError)       bad define_extern_client() / remote-clients entry
     ├── LaunchError                              remote-http-launcher could not start a service
     └── JobserverError                           a jobserver refused or failed a transformation
-        └── TransformationCanceledError          the jobserver reports the job as canceled
+        └── TransformationCanceledError (RuntimeError)  the transformation was canceled
+
+``TransformationCanceledError`` is the one class of that name: ``seamless_dask.errors`` (and
+``seamless_dask``) re-export this object, so catching it by any of its names catches every raise.
 """
 
 from __future__ import annotations
@@ -141,5 +144,16 @@ class JobserverError(RemoteError):
         )
 
 
-class TransformationCanceledError(JobserverError):
-    """The jobserver reports that the transformation was canceled."""
+class TransformationCanceledError(JobserverError, RuntimeError):
+    """The transformation was canceled before it produced a result.
+
+    Raised when the jobserver reports the job as canceled (``url``, ``status`` and ``message`` of
+    its reply); ``tf_checksum`` (hex) names the transformation when it is known. Defined here, in
+    the lowest layer that raises it, and re-exported by ``seamless_dask.errors`` (same object).
+    """
+
+    def __init__(
+        self, url: str, *, status: int, message: str, tf_checksum: str | None = None
+    ) -> None:
+        self.tf_checksum = tf_checksum
+        super().__init__(url, status=status, message=message)

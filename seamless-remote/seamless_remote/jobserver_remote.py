@@ -78,7 +78,9 @@ class JobserverClient(Client):
             raise
         text = reply.text()
         if _CANCELED in text and reply.status in (200, 409):
-            raise TransformationCanceledError(self.url, status=reply.status, message=text)
+            raise TransformationCanceledError(
+                self.url, status=reply.status, message=text, tf_checksum=tf
+            )
         if reply.status != 200:
             raise JobserverError(self.url, status=reply.status, message=text)
         try:

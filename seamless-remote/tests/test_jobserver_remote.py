@@ -79,8 +79,11 @@ def test_run_cancel_status():
                 "strict_dunder": False,
                 "record": False,
             }
-            with pytest.raises(TransformationCanceledError):
+            with pytest.raises(TransformationCanceledError) as canceled:
                 await jobserver_remote.run_transformation({}, tf_checksum="c" * 64)
+            assert isinstance(canceled.value, RuntimeError)  # as seamless_dask's was
+            assert isinstance(canceled.value, JobserverError)
+            assert canceled.value.tf_checksum == "c" * 64
             with pytest.raises(JobserverError, match="boom"):
                 await jobserver_remote.run_transformation({}, tf_checksum="d" * 64)
             legacy = await jobserver_remote.run_transformation({}, tf_checksum="e" * 64)

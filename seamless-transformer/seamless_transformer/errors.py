@@ -8,16 +8,24 @@ Hierarchy (every class also derives from the builtin named in brackets)::
     │   ├── TransformationTimeoutError          it ran longer than its timeout
     │   └── BashTransformationError             a bash transformer exited non-zero or made
     │                                           no RESULT
-    ├── PureDaskModeError [RuntimeError]        transformers are forbidden in pure-Dask mode
     ├── RemoteBackendError [RuntimeError]       execution "remote" without a registered backend
     ├── SpawnError [RuntimeError]               spawn() misused (twice, bad count)
     ├── CelltypeError [ValueError]              unknown or unsupported celltype for a pin
     ├── cli.cache.NoPersistentCacheError [RuntimeError]   a CLI found no (suitable) cache
     ├── cli.upload.UploadError [RuntimeError]   seamless-upload failed for one path
     └── cli.download.DownloadError [RuntimeError]   seamless-download failed for one path
+
+Re-exported from seamless_config (the same class object, defined once in the lowest layer so
+that catching it by either name catches every raise)::
+
+    seamless_config.errors.ConfigurationError [RuntimeError]
+    └── PureDaskModeError                        transformers are forbidden in pure-Dask mode
+                                                (and pure-Dask mode cannot be activated)
 """
 
 from __future__ import annotations
+
+from seamless_config.errors import PureDaskModeError
 
 
 class SeamlessTransformerError(Exception):
@@ -58,25 +66,6 @@ class BashTransformationError(TransformationError):
         lines.append(self.code.rstrip("\n"))
         lines.append("*" * 60)
         return "\n".join(lines)
-
-
-class PureDaskModeError(SeamlessTransformerError, RuntimeError):
-    """Seamless transformers cannot run in pure-Dask mode (no result storage)."""
-
-    def __init__(self, *, reason: str, action: str = "create a transformation") -> None:
-        self.reason = reason
-        self.action = action
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return (
-            f"Cannot {self.action}: pure-Dask mode is active ({self.reason}). Seamless "
-            "transformers (direct, delayed, seamless-run) need a hashserver and a database to "
-            "store their results; in pure-Dask mode only a plain distributed.Client is "
-            "available. Submit ordinary Dask work to it, or switch to persistent mode with "
-            "'- persistent: true' in seamless.yaml (the cluster must define a hashserver and "
-            "a database)."
-        )
 
 
 class RemoteBackendError(SeamlessTransformerError, RuntimeError):

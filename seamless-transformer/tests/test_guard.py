@@ -79,3 +79,36 @@ def test_direct_call_is_refused(pure_dask_selection):
     with pytest.raises(PureDaskModeError):
         one()
     assert isinstance(PureDaskModeError(reason="r"), RuntimeError)
+
+
+def test_one_pure_dask_mode_error(pure_dask_selection) -> None:
+    """One class, defined in seamless_config: catching it by either name catches every raise."""
+    from seamless_config import errors as config_errors
+    from seamless_config.cluster import define_clusters
+    from seamless_transformer import errors as transformer_errors
+
+    assert transformer_errors.PureDaskModeError is config_errors.PureDaskModeError
+    assert "PureDaskModeError" in transformer_errors.__all__
+
+    # the guard's raise, caught through seamless_config's names
+    @delayed
+    def add(a, b):
+        return a + b
+
+    with pytest.raises(config_errors.PureDaskModeError) as refused:
+        add(1, 2)
+    assert isinstance(refused.value, config_errors.ConfigurationError)
+    assert refused.value.reason is not None and refused.value.action == "create a transformation"
+
+    # seamless_config's raise (activation: a cluster without a daskserver), caught through
+    # seamless_transformer's name
+    define_clusters({"hpc": {"type": "local", "workers": 1, "frontends": [{"hostname": "fe"}]}})
+    try:
+        select.require_daskserver_target("hpc")
+    except transformer_errors.PureDaskModeError as exc:
+        assert "has no daskserver" in str(exc)
+    else:
+        raise AssertionError("require_daskserver_target accepted a cluster without a daskserver")
+
+    with pytest.raises(TypeError, match="a message or a reason"):
+        transformer_errors.PureDaskModeError()
