@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
 
 from . import pure_daskserver, select
 from .cluster import get_cluster, get_cluster_registry, get_local_cluster
 from .errors import ConfigurationError
 from .extern_clients import service_hook
-from .hooks import get_hook, get_loaded_hook
+from .hooks import ServiceHook, StorageHook, get_hook, get_loaded_hook
 
 __all__ = ["activate_selection", "deactivate_all", "report_execution_requirements"]
 
@@ -63,7 +62,7 @@ def report_execution_requirements() -> None:
     )
 
 
-def _activate(provider: Any) -> None:
+def _activate(provider: ServiceHook | StorageHook) -> None:
     if getattr(provider, "DISABLED", False):
         return
     provider.activate()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from typing import Any
+from typing import Any, cast, overload
 
 from . import session
 from .errors import (
@@ -22,7 +22,7 @@ from .errors import (
     FrozenConfigurationError,
     RemoteClientsError,
 )
-from .hooks import find_hook, get_hook
+from .hooks import ServiceHook, StorageHook, StorageName, find_hook, get_hook
 
 __all__ = ["collect_remote_clients", "set_remote_clients", "set_remote_clients_from_env"]
 
@@ -35,19 +35,26 @@ _REMOTE_HINT = (
 )
 
 
-def service_hook(name: str, *, purpose: str) -> Any:
+@overload
+def service_hook(name: StorageName, *, purpose: str) -> StorageHook: ...
+@overload
+def service_hook(name: str, *, purpose: str) -> ServiceHook: ...
+
+
+def service_hook(name: str, *, purpose: str) -> StorageHook | ServiceHook:
     """The provider of a service hook (``buffer``, ``database``, ``daskserver``, ``jobserver``:
     seamless-remote); a clear MissingDependencyError if it is not installed."""
-    return get_hook(name, purpose=purpose, hint=_REMOTE_HINT)
+    # the name is one of the four service hooks; their providers are trusted (see .hooks)
+    return cast(ServiceHook, get_hook(name, purpose=purpose, hint=_REMOTE_HINT))
 
 
-def _field(entry: Any, name: str) -> Any:
+def _field(entry: object, name: str) -> Any:
     if isinstance(entry, dict):
         return entry.get(name)
     return getattr(entry, name, None)
 
 
-def _describe(entry: Any) -> dict[str, Any]:
+def _describe(entry: object) -> dict[str, Any]:
     result: dict[str, Any] = {
         "readonly": bool(
             _field(entry, "readonly") if _field(entry, "readonly") is not None else True
@@ -63,7 +70,8 @@ def _describe(entry: Any) -> dict[str, Any]:
 def collect_remote_clients(cluster: str) -> dict[str, list[dict[str, Any]]]:
     """The remote-clients dict for workers: every extern client plus ``cluster``'s launched ones."""
     result: dict[str, list[dict[str, Any]]] = {}
-    for kind in ("database", "buffer"):
+    kinds: tuple[StorageName, ...] = ("database", "buffer")
+    for kind in kinds:
         remote = service_hook(kind, purpose="collect_remote_clients()")
         entries = [_describe(e) for e in remote.inspect_extern_clients()]
         entries += [

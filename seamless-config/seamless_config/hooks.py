@@ -20,12 +20,19 @@ Hook names and what their provider offers (the providers are the 1.x modules the
 
 A provider may carry ``DISABLED = True``: seamless-config then skips its activation (tests).
 See docs/architecture.md, "How a higher package registers with a lower one".
+
+Each kind of provider is a Protocol below (:class:`ServiceHook`, :class:`StorageHook`,
+:class:`SpawnHook`, :class:`DaskConnectHook`); a module satisfies it through its functions, and
+``find_hook``/``get_hook`` return the protocol of the name asked for. The providers are trusted:
+nothing checks at run time that a registered object has these functions.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from collections.abc import Mapping, Sequence
+from importlib.metadata import EntryPoint
+from typing import Any, Literal, Protocol, overload
 
 from .errors import MissingDependencyError
 from .registries import register_registry
@@ -33,7 +40,11 @@ from .registries import register_registry
 __all__ = [
     "ENTRY_POINT_GROUP",
     "HOOK_PACKAGES",
+    "DaskConnectHook",
     "HookRegistry",
+    "ServiceHook",
+    "SpawnHook",
+    "StorageHook",
     "find_hook",
     "get_hook",
     "get_hook_registry",
@@ -56,15 +67,76 @@ HOOK_PACKAGES = {
 }
 
 
+#: The names of the storage hooks and of the execution-service hooks.
+StorageName = Literal["buffer", "database"]
+ExecutionName = Literal["daskserver", "jobserver"]
+
+
+class ServiceHook(Protocol):
+    """``daskserver``, ``jobserver`` (and the base of the storage hooks): a service client of
+    the selected cluster, started by ``activate()`` and dropped by ``deactivate()``."""
+
+    def activate(self) -> None: ...
+
+    def deactivate(self) -> None: ...
+
+
+class StorageHook(Protocol):
+    """``buffer``, ``database``: the storage clients, also the extern (forwarded) ones."""
+
+    def activate(self, *, no_main: bool = ..., extern_clients: Sequence[str] = ...) -> None: ...
+
+    def deactivate(self) -> None: ...
+
+    def define_extern_client(
+        self,
+        name: str,
+        type: str,
+        *,
+        url: str | None = ...,
+        directory: str | None = ...,
+        readonly: bool = ...,
+    ) -> None: ...
+
+    def inspect_extern_clients(self) -> Sequence[Mapping[str, Any]]: ...
+
+    def inspect_launched_clients(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+class SpawnHook(Protocol):
+    """``spawn``: the local worker processes of execution ``spawn``."""
+
+    def spawn(self, num_workers: int | None = ...) -> None: ...
+
+    def has_spawned(self) -> bool: ...
+
+
+class DaskConnectHook(Protocol):
+    """``connect_dask``: connects (and registers) a SeamlessDaskClient, or drops it."""
+
+    def connect_dask_client(
+        self,
+        scheduler_address: str,
+        *,
+        workers: int,
+        remote_clients: Mapping[str, Any] | None,
+        is_local_cluster: bool = ...,
+        interactive: bool = ...,
+        skip_in_worker: bool = ...,
+    ) -> object: ...
+
+    def disconnect_dask_client(self) -> None: ...
+
+
 class HookRegistry:
     """Name -> provider, filled by ``register_hook`` or, on first need, from entry points."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._hooks: dict[str, Any] = {}
-        self._entry_points: dict[str, Any] | None = None
+        self._hooks: dict[str, object] = {}
+        self._entry_points: dict[str, EntryPoint] | None = None
 
-    def register(self, name: str, provider: Any) -> None:
+    def register(self, name: str, provider: object) -> None:
         """Register ``provider`` as hook ``name`` (replacing any previous one)."""
         with self._lock:
             self._hooks[name] = provider
@@ -74,11 +146,11 @@ class HookRegistry:
         with self._lock:
             self._hooks.pop(name, None)
 
-    def loaded(self, name: str) -> Any:
+    def loaded(self, name: str) -> object | None:
         """The provider of ``name`` if it is registered already (nothing is loaded), or None."""
         return self._hooks.get(name)
 
-    def find(self, name: str) -> Any:
+    def find(self, name: str) -> object | None:
         """The provider of ``name``: registered, else loaded from its entry point; or None."""
         provider = self._hooks.get(name)
         if provider is not None:
@@ -90,7 +162,7 @@ class HookRegistry:
         with self._lock:
             return self._hooks.setdefault(name, provider)
 
-    def _declared(self) -> dict[str, Any]:
+    def _declared(self) -> dict[str, EntryPoint]:
         if self._entry_points is None:
             from importlib.metadata import entry_points
 
@@ -115,7 +187,7 @@ def get_hook_registry() -> HookRegistry:
     return _hook_registry
 
 
-def register_hook(name: str, provider: Any) -> None:
+def register_hook(name: str, provider: object) -> None:
     """Register ``provider`` as hook ``name`` (see the module docstring for the names)."""
     _hook_registry.register(name, provider)
 
@@ -125,17 +197,55 @@ def unregister_hook(name: str) -> None:
     _hook_registry.unregister(name)
 
 
-def find_hook(name: str) -> Any:
+@overload
+def find_hook(name: StorageName) -> StorageHook | None: ...
+@overload
+def find_hook(name: ExecutionName) -> ServiceHook | None: ...
+@overload
+def find_hook(name: Literal["spawn"]) -> SpawnHook | None: ...
+@overload
+def find_hook(name: Literal["connect_dask"]) -> DaskConnectHook | None: ...
+@overload
+def find_hook(name: str) -> object | None: ...
+
+
+def find_hook(name: str) -> object | None:
     """The provider of hook ``name`` (loading its entry point if needed), or None."""
     return _hook_registry.find(name)
 
 
-def get_loaded_hook(name: str) -> Any:
+@overload
+def get_loaded_hook(name: StorageName) -> StorageHook | None: ...
+@overload
+def get_loaded_hook(name: ExecutionName) -> ServiceHook | None: ...
+@overload
+def get_loaded_hook(name: Literal["spawn"]) -> SpawnHook | None: ...
+@overload
+def get_loaded_hook(name: Literal["connect_dask"]) -> DaskConnectHook | None: ...
+@overload
+def get_loaded_hook(name: str) -> object | None: ...
+
+
+def get_loaded_hook(name: str) -> object | None:
     """The provider of hook ``name`` if it was registered or loaded already, or None."""
     return _hook_registry.loaded(name)
 
 
-def get_hook(name: str, *, purpose: str, hint: str | None = None) -> Any:
+@overload
+def get_hook(name: StorageName, *, purpose: str, hint: str | None = None) -> StorageHook: ...
+@overload
+def get_hook(name: ExecutionName, *, purpose: str, hint: str | None = None) -> ServiceHook: ...
+@overload
+def get_hook(name: Literal["spawn"], *, purpose: str, hint: str | None = None) -> SpawnHook: ...
+@overload
+def get_hook(
+    name: Literal["connect_dask"], *, purpose: str, hint: str | None = None
+) -> DaskConnectHook: ...
+@overload
+def get_hook(name: str, *, purpose: str, hint: str | None = None) -> object: ...
+
+
+def get_hook(name: str, *, purpose: str, hint: str | None = None) -> object:
     """The provider of hook ``name``; MissingDependencyError naming the package if none."""
     provider = find_hook(name)
     if provider is not None:
