@@ -14,13 +14,14 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import Protocol
 
 from .client import Client
 from .errors import CorruptBufferError, ReadOnlyClientError, RemoteHTTPError
 from .folder_writer import FastPath
 from .verify import decode_content, verified_content
 
-__all__ = ["BufferClient"]
+__all__ = ["BufferClient", "BufferStore"]
 
 _ACCEPT = {"Accept-Encoding": "zstd, gzip, identity"}
 
@@ -29,6 +30,21 @@ _ACCEPT = {"Accept-Encoding": "zstd, gzip, identity"}
 WRITTEN_MEMO_TTL = 60.0
 #: At most this many remembered writes per client.
 WRITTEN_MEMO_SIZE = 100_000
+
+
+class BufferStore(Protocol):
+    """What reads and writes go through: a hashserver (:class:`BufferClient`) or a buffer
+    folder (``folder_client.BufferFolderClient``). Checksums are hex strings."""
+
+    async def get(self, checksum: str) -> bytes | None: ...
+
+    async def has(self, checksums: Sequence[str]) -> list[bool]: ...
+
+    async def buffer_lengths(self, checksums: Sequence[str]) -> list[int | None]: ...
+
+    async def write(self, checksum: str, content: bytes) -> bool: ...
+
+    async def promise(self, checksum: str) -> None: ...
 
 
 class BufferClient(Client):

@@ -13,11 +13,11 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seamless import Buffer, Checksum
 
-from .buffer_client import BufferClient
+from .buffer_client import BufferClient, BufferStore
 from .client import define_extern_client
 from .errors import CorruptBufferError, ServerUnavailableError
 from .folder_client import BufferFolderClient
@@ -192,7 +192,8 @@ async def get_buffer(checksum: Checksum | str) -> Buffer | None:
     cs = Checksum(checksum)
     registry = get_remote_registry()
     problem: CorruptBufferError | ServerUnavailableError | None = None
-    for client in [*registry.buffer_folders, *registry.buffer_read_servers]:
+    readers: list[BufferStore] = [*registry.buffer_folders, *registry.buffer_read_servers]
+    for client in readers:
         try:
             content = await client.get(cs.hex())
         except CorruptBufferError as exc:
@@ -215,7 +216,8 @@ async def get_buffer_lengths(checksums: Sequence[Checksum | str]) -> list[int | 
     hexes = [Checksum(cs).hex() for cs in checksums]
     result: list[int | None] = [None] * len(hexes)
     registry = get_remote_registry()
-    for client in [*registry.buffer_folders, *registry.buffer_read_servers]:
+    readers: list[BufferStore] = [*registry.buffer_folders, *registry.buffer_read_servers]
+    for client in readers:
         todo = [i for i, length in enumerate(result) if length is None]
         if not todo:
             break
@@ -270,3 +272,11 @@ async def upload_buffers(buffers: Sequence[Buffer]) -> bool:
         ]
     results = await asyncio.gather(*jobs)
     return all(results)
+
+
+if TYPE_CHECKING:  # this module is the 'buffer' hook of seamless_config.hooks (checked by mypy)
+    from seamless_config.hooks import StorageHook
+
+    from . import buffer_remote as _module
+
+    _hook: StorageHook = _module

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .launched import run_launcher
 from .registry import get_remote_registry
@@ -42,7 +42,8 @@ class DaskserverHandle:
     interactive: bool
     is_local_cluster: bool
     remote_clients: dict[str, Any]
-    client: Any = field(default=None, compare=False, repr=False)
+    #: The SeamlessDaskClient that the ``connect_dask`` hook registered (seamless-dask), or None.
+    client: object = field(default=None, compare=False, repr=False)
 
 
 def _lenient_bool(value: Any) -> bool:
@@ -127,3 +128,11 @@ def deactivate() -> None:
         connector = find_hook("connect_dask")
         if connector is not None:
             connector.disconnect_dask_client()
+
+
+if TYPE_CHECKING:  # this module is the 'daskserver' hook of seamless_config.hooks (checked by mypy)
+    from seamless_config.hooks import ServiceHook
+
+    from . import daskserver_remote as _module
+
+    _hook: ServiceHook = _module

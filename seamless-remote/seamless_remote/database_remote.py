@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 from seamless import Checksum
@@ -256,3 +256,11 @@ async def write_minimal_record(
             exc,
         )
         return False
+
+
+if TYPE_CHECKING:  # this module is the 'database' hook of seamless_config.hooks (checked by mypy)
+    from seamless_config.hooks import StorageHook
+
+    from . import database_remote as _module
+
+    _hook: StorageHook = _module

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
 
@@ -190,3 +190,11 @@ async def cancel_transformation(tf_checksum: Checksum | str) -> bool:
 async def transformation_status(tf_checksum: Checksum | str) -> str:
     """Status of a transformation on the active jobserver."""
     return await _client().transformation_status(tf_checksum)
+
+
+if TYPE_CHECKING:  # this module is the 'jobserver' hook of seamless_config.hooks (checked by mypy)
+    from seamless_config.hooks import ServiceHook
+
+    from . import jobserver_remote as _module
+
+    _hook: ServiceHook = _module

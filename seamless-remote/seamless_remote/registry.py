@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from seamless_config.registries import register_registry
 
 from .buffer_client import BufferClient
+from .client import Client
 from .database_client import DatabaseClient
 from .errors import ClientDefinitionError
 from .folder_client import BufferFolderClient
+
+if TYPE_CHECKING:  # both modules import this one
+    from .daskserver_remote import DaskserverHandle
+    from .jobserver_remote import JobserverClient
 
 __all__ = [
     "ExternDefinition",
@@ -26,6 +31,8 @@ __all__ = [
 ]
 
 EXTERN_TYPES = ("hashserver", "bufferfolder", "database", "jobserver")
+
+C = TypeVar("C", bound=Client)
 
 
 @dataclass(frozen=True)
@@ -94,9 +101,9 @@ class RemoteRegistry:
     database_write: list[DatabaseClient] = field(default_factory=list)
     database_extern: list[str] = field(default_factory=list)
     database_launched: list[LaunchedService] = field(default_factory=list)
-    jobserver_clients: list[Any] = field(default_factory=list)
-    daskserver: Any = None
-    _clients: dict[tuple[str, str, bool], Any] = field(default_factory=dict)
+    jobserver_clients: list[JobserverClient] = field(default_factory=list)
+    daskserver: DaskserverHandle | None = None
+    _clients: dict[tuple[str, str, bool], Client | BufferFolderClient] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def define_extern_client(
@@ -158,15 +165,17 @@ class RemoteRegistry:
             client = self._clients.get(key)
             if client is None:
                 client = self._clients[key] = BufferFolderClient(directory)
-            return client
+            # the kind in the key fixes the class of the client stored under it
+            return cast(BufferFolderClient, client)
 
-    def _client(self, kind: str, url: str, readonly: bool, cls: type) -> Any:
+    def _client(self, kind: str, url: str, readonly: bool, cls: type[C]) -> C:
         key = (kind, url.rstrip("/"), readonly)
         with self._lock:
             client = self._clients.get(key)
             if client is None:
                 client = self._clients[key] = cls(url, readonly=readonly)
-            return client
+            # the kind in the key fixes the class of the client stored under it
+            return cast(C, client)
 
     def reset(self) -> None:
         """Forget every definition, launched service and active client."""
