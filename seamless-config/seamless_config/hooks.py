@@ -38,9 +38,9 @@ from .errors import MissingDependencyError
 from .registries import register_registry
 
 __all__ = [
+    "DaskConnectHook",
     "ENTRY_POINT_GROUP",
     "HOOK_PACKAGES",
-    "DaskConnectHook",
     "HookRegistry",
     "ServiceHook",
     "SpawnHook",

@@ -27,7 +27,11 @@ from seamless_transformer.cancel import validate_timeout
 from seamless_transformer.errors import TransformationError
 from seamless_transformer.event_loop import run_async
 from seamless_transformer.execute import resolve_inputs
-from seamless_transformer.transformation_cache import ExecutionResult, get_transformation_cache
+from seamless_transformer.transformation_cache import (
+    ExecuteFunc,
+    ExecutionResult,
+    get_transformation_cache,
+)
 from seamless_transformer.transformation_dict import is_dunder
 from seamless_transformer.worker_pool import WorkerPool
 
@@ -96,7 +100,7 @@ class JobRunner:
         await self._write_record(tf, result, measured["runtime"])
         return JobResult(result, measured["runtime"], stored=not request.scratch)
 
-    def _execute_func(self, request: RunRequest, measured: dict[str, Any]) -> Any:
+    def _execute_func(self, request: RunRequest, measured: dict[str, Any]) -> ExecuteFunc:
         tf_dict = _execution_dict(request)
 
         async def execute() -> ExecutionResult:

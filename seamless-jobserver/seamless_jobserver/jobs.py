@@ -11,9 +11,10 @@ kept for the most recent jobs, so ``status`` can report "done", "failed" or "can
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from seamless import Checksum
@@ -30,7 +31,7 @@ STATUSES = ("not-running", "running", "canceled", "failed", "done")
 #: how many finished jobs keep their status
 FINISHED_HISTORY = 10_000
 
-RunFunc = Callable[[RunRequest], Awaitable[JobResult]]
+RunFunc = Callable[[RunRequest], Coroutine[Any, Any, JobResult]]
 
 
 class Job:
@@ -76,7 +77,7 @@ class JobRegistry:
             task = asyncio.get_running_loop().create_task(self._run(request))
             job = Job(request, task)
             self._running[key] = job
-            task.add_done_callback(lambda t, job=job: self._task_done(job, t))
+            task.add_done_callback(functools.partial(self._task_done, job))
         job.waiters += 1
         try:
             return await asyncio.shield(job.outcome)
