@@ -8,7 +8,9 @@ Every request goes through `Client._request`, which
   exponential backoff for up to SEAMLESS_REMOTE_RETRY_TIMEOUT seconds, so that a restarted
   server is used again without user action;
 - for a launched service (`reconnect` set), first asks remote-http-launcher to reconnect or
-  relaunch it (it may have exited after its inactivity timeout) and follows its new URL.
+  relaunch it (it may have exited after its inactivity timeout) and follows its new URL;
+- once seamless.close() has started, is refused, or dropped when in flight, with
+  `ClientClosedError` (`seamless_remote.session`), so nothing waits for a server at shutdown.
 
 This module also holds the Seamless 1.x entry points `define_extern_client` and
 `close_all_clients` (the latter is called by `seamless.close()`).
@@ -26,7 +28,7 @@ from typing import Any, ClassVar
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from .errors import ServerUnavailableError
+from .errors import ClientClosedError, ServerUnavailableError
 from .session import get_session_registry
 from .settings import RetryPolicy, Timeouts, get_retry_policy, get_timeouts
 
@@ -92,19 +94,39 @@ class Client:
         """Send one request with the retry policy of the module docstring."""
         url = f"{self.url}/{path}" if path else f"{self.url}/"
         timeouts = get_timeouts()
-        policy = get_retry_policy()
         timeout = aiohttp.ClientTimeout(
             total=timeouts.healthcheck if healthcheck else timeouts.total,
             connect=timeouts.connect,
             sock_connect=timeouts.connect,
             sock_read=timeouts.read,
         )
+        registry = get_session_registry()
+        async with registry.request(f"{method} {url}", url=self.url, kind=self.kind):
+            return await self._attempts(method, url, timeout, data, json, headers)
+
+    async def _attempts(
+        self,
+        method: str,
+        url: str,
+        timeout: aiohttp.ClientTimeout,
+        data: bytes | None,
+        json: Any,
+        headers: dict[str, str] | None,
+    ) -> Reply:
+        """The attempts of one request (retries, reconnect) under the module's policy."""
+        timeouts = get_timeouts()
+        policy = get_retry_policy()
         started = time.monotonic()
         attempt = 0
         reconnected = False
+        registry = get_session_registry()
         while True:
             attempt += 1
-            session = await get_session_registry().get_session()
+            if registry.closing:  # a retry after seamless.close() started
+                raise ClientClosedError(
+                    self.url, kind=self.kind, request=f"{method} {url}", in_flight=True
+                )
+            session = await registry.get_session()
             try:
                 async with session.request(
                     method, url, data=data, json=json, headers=headers, timeout=timeout

@@ -4,6 +4,7 @@ Hierarchy::
 
     RemoteError                                  base of everything raised here
     ├── ServerUnavailableError (ConnectionError) a server cannot be reached (names the URL)
+    │   └── ClientClosedError                    seamless.close() dropped or refused a request
     ├── RemoteHTTPError                          a server answered with an unexpected status
     ├── ReadOnlyClientError (PermissionError)    a write was sent to a read-only client
     ├── CorruptBufferError (ValueError)          buffer bytes do not match their checksum
@@ -19,6 +20,7 @@ Hierarchy::
 from __future__ import annotations
 
 __all__ = [
+    "ClientClosedError",
     "ClientDefinitionError",
     "CorruptBufferError",
     "JobserverError",
@@ -52,6 +54,29 @@ class ServerUnavailableError(RemoteError, ConnectionError):
             f"Check that the server is running and that the URL is right "
             f"(connect timeout: SEAMLESS_REMOTE_CONNECT_TIMEOUT, "
             f"retry window: SEAMLESS_REMOTE_RETRY_TIMEOUT)."
+        )
+
+
+class ClientClosedError(ServerUnavailableError):
+    """seamless.close() started: a request in flight was dropped, or a new one refused.
+
+    Raised so that every waiter (seamless-core's buffer writer among them) ends at once
+    instead of waiting for a server that may never answer; see `seamless_remote.session`.
+    """
+
+    def __init__(self, url: str, *, kind: str, request: str, in_flight: bool) -> None:
+        self.request = request
+        self.in_flight = in_flight
+        what = "dropped while in flight" if in_flight else "refused"
+        super().__init__(
+            url, kind=kind, reason=f"{request} was {what}: seamless.close() has started"
+        )
+
+    def __str__(self) -> str:
+        what = "dropped while in flight" if self.in_flight else "refused"
+        return (
+            f"{self.request} to the {self.kind} at {self.url} was {what}: "
+            f"seamless.close() has started, no further requests are sent"
         )
 
 

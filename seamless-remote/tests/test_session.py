@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import signal
 import subprocess
 import sys
 import warnings
 
+import pytest
 from seamless import Checksum
 from seamless.checksum.calculate_checksum import calculate_checksum
+from seamless_testing.servers import run_hashserver
 
 from seamless_remote import buffer_remote
 from seamless_remote.buffer_client import BufferClient
@@ -66,3 +71,107 @@ def test_seamless_close_closes_sessions(hashserver):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "True"
+
+
+STOPPED_SERVER_CLOSE = """
+import asyncio, json, os, sys, threading, time
+import seamless
+from seamless import Buffer
+from seamless.caching import buffer_writer
+from seamless_remote import buffer_remote
+from seamless_remote.client import define_extern_client
+from seamless_remote.session import get_session_registry
+
+define_extern_client("hs", "hashserver", url=sys.argv[1], readonly=False)
+buffer_remote.activate(no_main=True, extern_clients=["hs"])
+(client,) = buffer_remote._write_server_clients
+# one answered request: from now on the client retries connection errors (the trap at close)
+assert asyncio.run(client.healthcheck())
+print("ready", flush=True)
+sys.stdin.readline()  # the test has stopped the hashserver (SIGSTOP)
+
+# 1. seamless-core's buffer writer thread: its loop sends our request to the stopped server
+small = Buffer(b"written by the buffer writer thread\\n")
+small.get_checksum()
+buffer_writer.register(small)
+# 2. a PUT larger than the socket buffers on a loop of its own: its sending never finishes
+big = os.urandom(64 * 2**20)
+big_cs = Buffer(big).get_checksum().hex()
+outcome = {}
+
+def upload():
+    try:
+        asyncio.run(client.write(big_cs, big))
+        outcome["big"] = "written"
+    except BaseException as exc:
+        outcome["big"] = type(exc).__name__ + ": " + str(exc)
+
+thread = threading.Thread(target=upload)
+thread.start()
+wanted = ("promise/" + small.get_checksum().hex(), "/" + big_cs)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    inflight = [d for s in list(get_session_registry()._states.values()) for d in s.inflight.values()]
+    if all(any(w in d for d in inflight) for w in wanted):
+        break
+    time.sleep(0.05)
+print(json.dumps({"inflight": inflight}), flush=True)
+started = time.monotonic()
+seamless.close()
+seconds = time.monotonic() - started
+thread.join(30)
+print(json.dumps({"close_seconds": seconds, "big": outcome.get("big"),
+                  "small": small.get_checksum().hex(), "big_cs": big_cs}), flush=True)
+"""
+
+
+@pytest.mark.timeout(240)
+def test_close_returns_when_the_hashserver_stops_answering_mid_write(tmp_path):
+    """seamless.close() while the buffer writer thread and another loop wait on a hashserver
+    that was stopped (SIGSTOP): both requests are dropped, close() returns in bounded time and
+    names what it dropped. Without the drop, the writer thread never ends (its request is
+    retried on a fresh session after close_all, then waits up to the 1200 s read timeout)."""
+    with run_hashserver(tmp_path / "buffers") as server:
+        assert server.process is not None
+        child = subprocess.Popen(
+            [sys.executable, "-c", STOPPED_SERVER_CLOSE, server.url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        stopped = False
+        try:
+            assert child.stdout is not None and child.stdin is not None
+            assert child.stdout.readline().strip() == "ready"
+            os.kill(server.process.pid, signal.SIGSTOP)
+            stopped = True
+            child.stdin.write("go\n")
+            child.stdin.flush()
+            try:
+                out, err = child.communicate(timeout=150)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                out, err = child.communicate()
+                pytest.fail(f"seamless.close() did not return\nstdout:\n{out}\nstderr:\n{err}")
+        finally:
+            if child.poll() is None:
+                child.kill()
+            if stopped:
+                os.kill(server.process.pid, signal.SIGCONT)
+    assert child.returncode == 0, err
+    lines = out.strip().splitlines()
+    inflight = json.loads(lines[0])["inflight"]
+    report = json.loads(lines[-1])
+    small, big_cs = report["small"], report["big_cs"]
+    # both requests were in flight when close() started ...
+    assert any(f"promise/{small}" in d for d in inflight), inflight
+    assert any(d.endswith(f"/{big_cs}") for d in inflight), inflight
+    # ... close() returned in bounded time (seamless-core's sync flush waits about 3 + 6 s)
+    assert report["close_seconds"] < 60, report
+    # ... the big upload failed with the shutdown error, not a timeout
+    assert report["big"].startswith("ClientClosedError"), report
+    # ... and what was dropped is named: our requests, and seamless-core's unwritten buffer
+    assert "dropping 2 request(s) still in flight" in err, err
+    assert f"promise/{small}" in err and big_cs in err, err
+    assert f"unwritten buffers: {small}" in err, err

@@ -7,6 +7,8 @@ written before the database entry, so a result in the database always resolves.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -161,3 +163,96 @@ def test_run_transformation_dict_worker_entry_point(persistent):
     assert isinstance(result, Checksum)
     assert _db_get(db_url, tf_checksum.hex()) == result.hex()
     assert _buffer_get(buffer_url, result.hex()) == b"144\n"
+
+
+DROPPED_AT_CLOSE_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys, time
+    import seamless, seamless_config
+    seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
+    from seamless.caching import buffer_writer
+    from seamless.transformer import delayed
+    from seamless_remote.session import get_session_registry
+
+    @delayed
+    def gated_square(x, gate):
+        import os, time
+        while not os.path.exists(gate):
+            time.sleep(0.05)
+        return x * x
+
+    tf = gated_square(12345, sys.argv[1])
+    tf_checksum = tf.construct().hex()
+    tf.start()
+    deadline = time.monotonic() + 60  # inputs and the dict go out through the buffer writer
+    while buffer_writer._entries and time.monotonic() < deadline:
+        time.sleep(0.05)
+    print(json.dumps({"tf": tf_checksum, "queued": len(buffer_writer._entries)}), flush=True)
+    sys.stdin.readline()  # the hashserver is stopped now, and the gate is open
+
+    def inflight():
+        states = list(get_session_registry()._states.values())
+        return [d for s in states for d in s.inflight.values()]
+
+    while not any(d.startswith("PUT ") for d in inflight()) and time.monotonic() < deadline + 60:
+        time.sleep(0.05)
+    print(json.dumps({"inflight": inflight()}), flush=True)
+    seamless.close()
+    print(json.dumps({"status": tf.status, "exception": tf.exception}), flush=True)
+    """
+)
+
+
+@pytest.mark.timeout(300)
+def test_a_result_write_dropped_at_close_leaves_no_database_entry(
+    tmp_path, hashserver, database, remote_clients
+):
+    """seamless.close() while the result buffer's PUT waits on a stopped hashserver: the write
+    is dropped, so the database entry (written only after the buffer) is never written."""
+    gate = tmp_path / "gate"
+    script = tmp_path / "client.py"
+    script.write_text(DROPPED_AT_CLOSE_SCRIPT)
+    env = {
+        "TEST_REMOTE_CLIENTS": json.dumps(remote_clients),
+        "PATH": "/usr/bin:/bin",
+        "SEAMLESS_BUFFER_FAST_PATH": "off",
+    }
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(gate)],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pid = hashserver.process.pid
+    stopped = False
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        first = json.loads(child.stdout.readline())
+        assert first["queued"] == 0, first  # only the result buffer is still to be written
+        os.kill(pid, signal.SIGSTOP)
+        stopped = True
+        gate.touch()
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        try:
+            out, err = child.communicate(timeout=200)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate()
+            pytest.fail(f"seamless.close() did not return\nstdout:\n{out}\nstderr:\n{err}")
+    finally:
+        if child.poll() is None:
+            child.kill()
+        if stopped:
+            os.kill(pid, signal.SIGCONT)
+    assert child.returncode == 0, err
+    inflight, last = (json.loads(line) for line in out.strip().splitlines()[-2:])
+    puts = [d for d in inflight["inflight"] if d.startswith("PUT ")]
+    assert puts, inflight  # the result buffer's PUT was in flight when close() started
+    assert "dropping" in err and puts[0] in err, err
+    # the transformation failed (its result could not be stored) ...
+    assert last["status"] != "Status: OK", last
+    # ... and the database has no entry for it, now that the hashserver answers again
+    assert _db_get(database.url, first["tf"]) is None
