@@ -25,6 +25,8 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+import image_pruning
+
 logger = logging.getLogger(__name__)
 
 PREFIX = "seamless-it"
@@ -141,8 +143,10 @@ def base_image() -> str:
     release = debian_release()
     key = _digest([release.encode(), " ".join(BASE_PACKAGES).encode(), BASE_RECIPE.encode()])
     tag = f"{PREFIX}/base:{release}-{key}"
+    image_pruning.hold(tag)
     if image_exists(tag):
         BUILD_TIMES.setdefault("base", 0.0)
+        image_pruning.prune_older(tag)
         return tag
     if shutil.which("debootstrap") is None:
         raise EngineError("debootstrap is missing: run `bash tools/docker-engine.sh start`")
@@ -188,6 +192,7 @@ def base_image() -> str:
             raise RuntimeError(f"docker import failed:\n{imported.stderr.decode()[-2000:]}")
     BUILD_TIMES["base"] = time.monotonic() - start
     logger.info("built %s in %.1f s", tag, BUILD_TIMES["base"])
+    image_pruning.prune_older(tag)
     return tag
 
 
@@ -211,8 +216,10 @@ def _build(name: str, dockerfile: str, files: dict[str, Path], extra_key: Iterab
         else:
             parts.append(source.read_bytes())
     tag = f"{PREFIX}/{name}:{_digest(parts)}"
+    image_pruning.hold(tag)
     if image_exists(tag):
         BUILD_TIMES.setdefault(name, 0.0)
+        image_pruning.prune_older(tag)
         return tag
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix=f"seamless-it-{name}-") as tmp:
@@ -230,6 +237,7 @@ def _build(name: str, dockerfile: str, files: dict[str, Path], extra_key: Iterab
         )
     BUILD_TIMES[name] = time.monotonic() - start
     logger.info("built %s in %.1f s", tag, BUILD_TIMES[name])
+    image_pruning.prune_older(tag)
     return tag
 
 
