@@ -11,7 +11,7 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Awaitable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from seamless_config.registries import register_registry
@@ -154,6 +154,6 @@ async def run_async(coro: Coroutine[Any, Any, T]) -> T:
         raise
 
 
-def submit(coro: Awaitable[T]) -> Any:
+def submit(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     """Schedule ``coro`` on the background loop; return a concurrent.futures.Future."""
-    return asyncio.run_coroutine_threadsafe(coro, get_loop_registry().get_loop())  # type: ignore[arg-type]
+    return asyncio.run_coroutine_threadsafe(coro, get_loop_registry().get_loop())

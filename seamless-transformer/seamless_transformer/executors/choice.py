@@ -29,9 +29,9 @@ def choose_executor(transformation: Transformation) -> Executor:
     if transformation.local:
         return _builtin("process")
     if not selection.execution_was_set_explicitly():
-        for _, executor in reversed(registry.remote_executors()):
-            if executor.claims_unselected_work():
-                return executor
+        for _, claimant in reversed(registry.remote_executors()):
+            if claimant.claims_unselected_work():
+                return claimant
     mode = selection.get_execution()
     if mode == "remote":
         target = selection.get_remote_target()

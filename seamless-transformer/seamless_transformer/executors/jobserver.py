@@ -16,7 +16,8 @@ cancelling the request (``Transformation.cancel()``, a timeout) cancels the job 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from seamless import Checksum
 
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["JobserverExecutor", "jobserver_is_active"]
 
 
-def _jobserver_remote() -> Any:
+def _jobserver_remote() -> ModuleType:
     try:
         from seamless_remote import jobserver_remote
     except ImportError as exc:

@@ -67,6 +67,11 @@ register_static(
 )
 
 
+def _is_identifier(name: object) -> bool:
+    """A Python identifier (callers may pass anything at run time)."""
+    return isinstance(name, str) and name.isidentifier()
+
+
 @dataclass(frozen=True)
 class Option:
     """An option: a declared type (by name) and an optional default value (not a callable)."""
@@ -106,6 +111,13 @@ class TaskDef:
     def is_stream(self) -> bool:
         """The product is a stream (a generator task, or an item-wise consumer)."""
         return isinstance(self.product, Stream)
+
+    @property
+    def item_type(self) -> str:
+        """The item type name of a stream product."""
+        if not isinstance(self.product, Stream):
+            raise TypeError(f"task {self.name!r} is not a stream task (product {self.product!r})")
+        return self.product.item
 
 
 class TaskEnv:
@@ -191,7 +203,7 @@ class TaskEnv:
         function's)."""
 
         def decorate(func: Callable[..., Any]) -> TaskDef:
-            return self.define_task(name or getattr(func, "__name__", ""), func, **spec)
+            return self.define_task(name or str(getattr(func, "__name__", "")), func, **spec)
 
         return decorate
 
@@ -211,7 +223,7 @@ class TaskEnv:
         def refuse(problem: str) -> TaskDefinitionError:
             return TaskDefinitionError(str(name), problem)
 
-        if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        if not _is_identifier(name) or keyword.iskeyword(name):
             raise refuse("a task name must be a Python identifier")
         if not isinstance(func, FunctionType):
             raise refuse(
@@ -226,7 +238,7 @@ class TaskEnv:
                 raise refuse(
                     f"dependency {dep!r} is not defined in this env (define dependencies first)"
                 )
-            if not isinstance(param, str) or not param.isidentifier():
+            if not _is_identifier(param):
                 raise refuse(f"dependency parameter {param!r} is not a Python identifier")
         # -- options
         opts: dict[str, Option] = {}
@@ -307,7 +319,7 @@ class TaskEnv:
         def refuse(problem: str) -> TaskDefinitionError:
             return TaskDefinitionError(task, f"option {opt_name!r}: {problem}")
 
-        if not isinstance(opt_name, str) or not opt_name.isidentifier():
+        if not _is_identifier(opt_name):
             raise refuse("an option name must be a Python identifier")
         if isinstance(spec, str):
             spec = Option(spec)

@@ -7,7 +7,7 @@ invoked task gets its plan fingerprint (fingerprints.py), in topological order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,7 @@ class Invocation:
     def __contains__(self, name: object) -> bool:
         return name in self.tasks
 
-    def __iter__(self):  # noqa: ANN204 - Iterator[str]
+    def __iter__(self) -> Iterator[str]:
         return iter(self.tasks)
 
     def __len__(self) -> int:

@@ -20,6 +20,7 @@ dependent is finished; dependents key it by its plan fingerprint (see docs/tasks
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import copy
 import functools
@@ -28,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from seamless import Buffer, Checksum
 
@@ -46,6 +47,8 @@ from .fingerprints import execution_fingerprint
 from .streams import ItemStatus, StreamChannel, StreamRunMixin, _Failed
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
     from ..transformation import Transformation
     from .definitions import TaskDef
     from .invocation import Invocation, PlannedTask
@@ -119,8 +122,8 @@ class TaskRun(StreamRunMixin):
         }
         self._subscribers: list[Subscriber] = []
         self._progress = progress
-        self._bar: Any = None
-        self._future: Any = None
+        self._bar: tqdm[NoReturn] | None = None
+        self._future: concurrent.futures.Future[None] | None = None
         self._done = threading.Event()
         # per task: its product checksum (or the failure), once known
         self._products: dict[str, asyncio.Future[Checksum]] = {}
@@ -251,6 +254,7 @@ class TaskRun(StreamRunMixin):
             self.start()
         if not self._done.wait(timeout):
             raise TimeoutError(f"the task run did not finish within {timeout} s")
+        assert self._future is not None  # set by start()
         self._future.result()
         return self
 
@@ -258,6 +262,7 @@ class TaskRun(StreamRunMixin):
         """Async form of :meth:`wait`."""
         if self._future is None:
             self.start()
+        assert self._future is not None  # set by start()
         await asyncio.wrap_future(self._future)
         return self
 
@@ -364,7 +369,7 @@ class TaskRun(StreamRunMixin):
             return recorded
         inputs, upstream_args, transient_inputs = await self._dependency_inputs(planned)
         fingerprint = execution_fingerprint(
-            code=taskdef.code_checksum,  # type: ignore[arg-type]
+            code=taskdef.code_checksum,
             inputs=inputs,
             transient_inputs=transient_inputs,
         )
@@ -518,7 +523,8 @@ class TaskRun(StreamRunMixin):
             self._transient_values.pop(transient, None)
 
     # ------------------------------------------------------------------ helpers
-    def _slot(self) -> Any:
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """A slot among the ``nparallel`` ones (none to wait for without a limit)."""
         return self._slots if self._slots is not None else contextlib.nullcontext()
 
     def _cached(self, name: str, product: Checksum) -> None:

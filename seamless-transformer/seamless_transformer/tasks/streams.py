@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ from .errors import TaskFailedError, short_repr
 from .fingerprints import execution_fingerprint
 
 if TYPE_CHECKING:
-    from .invocation import PlannedTask
+    from .invocation import Invocation, PlannedTask
 
 
 class _Failed(Exception):
@@ -122,20 +123,47 @@ class StreamRunMixin:
     """The stream part of TaskRun (see run.py)."""
 
     # provided by TaskRun
-    invocation: Any
+    invocation: Invocation
+    _lock: threading.Lock
     _channels: dict[str, StreamChannel]
     _items: dict[str, dict[int, ItemStatus]]
     _item_buffers: dict[Checksum, Buffer]
 
+    if TYPE_CHECKING:
+        # TaskRun's methods that the stream part calls (declared for the type checker only)
+        def _update(self, name: str, **changes: Any) -> None: ...
+
+        def _cached(self, name: str, product: Checksum) -> None: ...
+
+        async def _buffer_of(self, checksum: Checksum) -> Buffer: ...
+
+        async def _known_result(self, fingerprint: Checksum) -> Checksum | None: ...
+
+        async def _dep_value(self, dep: str) -> Any: ...
+
+        async def _dependency_inputs(
+            self, planned: PlannedTask, *, skip: str | None = None
+        ) -> tuple[dict[str, Checksum], dict[str, Any], dict[str, Checksum]]: ...
+
+        async def _execute_transformation(
+            self,
+            planned: PlannedTask,
+            fingerprint: Checksum,
+            args: Mapping[str, Any],
+            *,
+            on_start: Callable[[], None] | None = None,
+            hold: bool = True,
+        ) -> tuple[Checksum, Any]: ...
+
     def items(self, name: str) -> list[ItemStatus]:
         """The item statuses of a stream task, by index (copies)."""
-        with self._lock:  # type: ignore[attr-defined]
+        with self._lock:
             return [
                 ItemStatus(**vars(item)) for _, item in sorted(self._items.get(name, {}).items())
             ]
 
     def _item_update(self, name: str, index: int, **changes: Any) -> None:
-        with self._lock:  # type: ignore[attr-defined]
+        with self._lock:
             item = self._items.setdefault(name, {}).setdefault(index, ItemStatus(index))
             for key, value in changes.items():
                 setattr(item, key, value)
@@ -145,10 +173,10 @@ class StreamRunMixin:
                 "items_done": sum(1 for s in statuses if s.state in ("done", "cached")),
                 "items_failed": sum(1 for s in statuses if s.state == "failed"),
             }
-        self._update(name, **counts)  # type: ignore[attr-defined]
+        self._update(name, **counts)
 
     async def _stream_list(self, product: Checksum) -> list[Checksum]:
-        buffer = await self._buffer_of(product)  # type: ignore[attr-defined]
+        buffer = await self._buffer_of(product)
         return [Checksum(c) for c in from_buffer(buffer, "plain")]
 
     async def _replay(self, name: str, product: Checksum) -> None:
@@ -168,7 +196,7 @@ class StreamRunMixin:
         recorded = await records.lookup(planned.plan_fingerprint)
         if recorded is not None:
             await self._replay(planned.name, recorded)
-            self._cached(planned.name, recorded)  # type: ignore[attr-defined]
+            self._cached(planned.name, recorded)
         return recorded
 
     async def _store_list(self, checksums: list[Checksum]) -> tuple[Checksum, Buffer]:
@@ -193,23 +221,23 @@ class StreamRunMixin:
             recorded = await self._replay_recorded(planned)
             if recorded is not None:
                 return recorded
-            inputs, _, _ = await self._dependency_inputs(planned)  # type: ignore[attr-defined]
+            inputs, _, _ = await self._dependency_inputs(planned)
             kwargs = dict(planned.options)
             for param, dep in planned.deps.items():
-                kwargs[param] = await self._dep_value(dep)  # type: ignore[attr-defined]
+                kwargs[param] = await self._dep_value(dep)
             fingerprint = execution_fingerprint(
-                code=taskdef.code_checksum,  # type: ignore[arg-type]
+                code=taskdef.code_checksum,
                 inputs=inputs,
                 stream=True,
             )
-            self._update(name, execution_fingerprint=fingerprint)  # type: ignore[attr-defined]
-            known = await self._known_result(fingerprint)  # type: ignore[attr-defined]
+            self._update(name, execution_fingerprint=fingerprint)
+            known = await self._known_result(fingerprint)
             if known is not None:
                 await self._replay(name, known)
                 await records.record(planned.plan_fingerprint, known)
-                self._cached(name, known)  # type: ignore[attr-defined]
+                self._cached(name, known)
                 return known
-            self._update(name, state="running", started=time.monotonic())  # type: ignore[attr-defined]
+            self._update(name, state="running", started=time.monotonic())
 
             async def execute() -> ExecutionResult:
                 return await self._run_generator(planned, kwargs)
@@ -221,12 +249,12 @@ class StreamRunMixin:
             except Exception as exc:
                 raise TaskFailedError(name, f"{type(exc).__name__}: {exc}") from None
             await records.record(planned.plan_fingerprint, product)
-            self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
+            self._update(name, state="done", product=product, finished=time.monotonic())
             return product
 
     async def _run_generator(self, planned: PlannedTask, kwargs: dict[str, Any]) -> ExecutionResult:
         name = planned.name
-        item_type = planned.taskdef.product.item
+        item_type = planned.taskdef.item_type
         types = self.invocation.env.types
         channel = self._channels[name]
         loop = asyncio.get_running_loop()
@@ -302,8 +330,8 @@ class StreamRunMixin:
             param = taskdef.itemwise
             assert param is not None
             upstream = taskdef.deps[param]
-            inputs, args, _ = await self._dependency_inputs(planned, skip=param)  # type: ignore[attr-defined]
-            self._update(name, state="running", started=time.monotonic())  # type: ignore[attr-defined]
+            inputs, args, _ = await self._dependency_inputs(planned, skip=param)
+            self._update(name, state="running", started=time.monotonic())
             jobs: list[asyncio.Task[None]] = []
             async for index, checksum, error in self._channels[upstream].arrivals():
                 if error is not None:
@@ -317,9 +345,7 @@ class StreamRunMixin:
                     continue
                 self._item_update(name, index, state="waiting")
                 jobs.append(
-                    asyncio.ensure_future(
-                        self._run_item(planned, index, checksum, inputs, args)  # type: ignore[arg-type]
-                    )
+                    asyncio.ensure_future(self._run_item(planned, index, checksum, inputs, args))
                 )
             await asyncio.gather(*jobs)
             upstream_error = self._channels[upstream].error
@@ -341,7 +367,7 @@ class StreamRunMixin:
                 )
             product, _ = await self._store_list([channel.items[i] for i in range(total)])
             await records.record(planned.plan_fingerprint, product)
-            self._update(name, state="done", product=product, finished=time.monotonic())  # type: ignore[attr-defined]
+            self._update(name, state="done", product=product, finished=time.monotonic())
             return product
 
     async def _run_item(
@@ -357,10 +383,10 @@ class StreamRunMixin:
         assert param is not None
         channel = self._channels[name]
         fingerprint = execution_fingerprint(
-            code=taskdef.code_checksum,  # type: ignore[arg-type]
+            code=taskdef.code_checksum,
             inputs={**inputs, param: checksum},
         )
-        known = await self._known_result(fingerprint)  # type: ignore[attr-defined]
+        known = await self._known_result(fingerprint)
         if known is not None:
             now = time.monotonic()
             self._item_update(
@@ -370,7 +396,7 @@ class StreamRunMixin:
             return
         item_arg = self._item_buffers.get(checksum, checksum)
         try:
-            result, value = await self._execute_transformation(  # type: ignore[attr-defined]
+            result, value = await self._execute_transformation(
                 planned,
                 fingerprint,
                 {**args, param: item_arg},
@@ -379,10 +405,10 @@ class StreamRunMixin:
                 ),
                 hold=False,
             )
-            failing = self.invocation.env.types.failing(taskdef.product.item, value)
+            failing = self.invocation.env.types.failing(taskdef.item_type, value)
             if failing is not None:
                 raise TaskFailedError(name, f"item {short_repr(value)} fails {failing}", item=index)
-            self._keep(await self._buffer_of(result))  # type: ignore[attr-defined]
+            self._keep(await self._buffer_of(result))
         except TaskFailedError as exc:
             error = TaskFailedError(name, exc.detail, item=index)
             self._item_update(name, index, state="failed", error=error, finished=time.monotonic())

@@ -47,6 +47,11 @@ class Stream:
         return self.name
 
 
+def _is_type_name(name: object) -> bool:
+    """A valid type name (callers may pass anything at run time)."""
+    return isinstance(name, str) and _NAME.match(name) is not None
+
+
 class TypeRegistry:
     """The types of one env, by name. Copy it with :meth:`copy` (types are immutable)."""
 
@@ -57,7 +62,7 @@ class TypeRegistry:
         self, name: str, predicate: Predicate, *, parent: str | None = None, doc: str = ""
     ) -> TaskType:
         """Declare a type; the parent, when given, must be declared already."""
-        if not isinstance(name, str) or not _NAME.match(name):
+        if not _is_type_name(name):
             raise TypeDefinitionError(
                 str(name), "a type name is letters, digits, '_', '.', '-', starting with a letter"
             )
