@@ -41,11 +41,9 @@ def _value_bytes(pin: str, value: Any) -> bytes:
         return value.encode()
     if isinstance(value, (bool, int, float)):
         return str(value).encode()
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - numpy comes with seamless-core
-        np = None  # type: ignore[assignment]
-    if np is not None and isinstance(value, np.ndarray):
+    import numpy as np  # a dependency of seamless-core; imported only for bash pins
+
+    if isinstance(value, np.ndarray):
         if value.dtype == np.uint8 and value.ndim == 1:
             return value.tobytes()
         stream = io.BytesIO()

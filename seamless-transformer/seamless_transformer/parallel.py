@@ -8,7 +8,7 @@ An iterable that has ``finish(index)`` / ``close()`` gets them called per item a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from typing import Any
 
 from seamless import Checksum
@@ -19,11 +19,11 @@ from .transformation import Transformation
 
 
 def _nparallel(nparallel: int | None) -> int:
-    if nparallel is None:
-        nparallel = selection.get_nparallel()
-    if not isinstance(nparallel, int) or nparallel < 1:
-        raise ValueError(f"nparallel must be a positive int, not {nparallel!r}")
-    return nparallel
+    # callers may pass anything at run time: checked as an object
+    value: object = selection.get_nparallel() if nparallel is None else nparallel
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"nparallel must be a positive int, not {value!r}")
+    return value
 
 
 def _select_stage(stage: str | None, substage: str | None) -> None:
@@ -36,7 +36,7 @@ def _select_stage(stage: str | None, substage: str | None) -> None:
 
 async def _parallel_core(
     transformations: Iterable[Transformation], nparallel: int
-) -> AsyncIterator[tuple[int, Transformation]]:
+) -> AsyncGenerator[tuple[int, Transformation], None]:
     iterator = enumerate(transformations)
     running: dict[asyncio.Future[Any], int] = {}
     done: dict[int, Transformation] = {}
@@ -260,7 +260,7 @@ class TransformationList(Sequence):
         return self._values()
 
     def _values(self) -> list[Any]:
-        values = []
+        values: list[Any] = []
         for index, checksum in enumerate(self._result_checksums):
             transformation = self._transformations[index]
             if checksum is None:

@@ -9,6 +9,7 @@ documented exception: only the database entry is written and the buffer stays lo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from seamless import Buffer
 
 
-def _remote():  # noqa: ANN202 - module or None
+def _remote() -> tuple[ModuleType, ModuleType] | None:
     try:
         from seamless_remote import buffer_remote, database_remote
     except ImportError:

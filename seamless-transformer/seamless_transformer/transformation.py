@@ -383,7 +383,7 @@ class Transformation:
         from .execute import resolve_buffer
 
         try:
-            self._result_buffer = await resolve_buffer(self._result_checksum, what="result")  # type: ignore[arg-type]
+            self._result_buffer = await resolve_buffer(self._result_checksum, what="result")
         except TransformationError as exc:
             return str(exc)
         return None
@@ -476,7 +476,7 @@ class Transformation:
         problem = await self._fetch_result_buffer()
         if problem is not None:
             raise TransformationError(problem)
-        return self._result_buffer  # type: ignore[return-value]
+        return self._result_buffer
 
     def _failure(self, prefix: str = "") -> TransformationError:
         if self._canceled:
@@ -494,7 +494,7 @@ class Transformation:
 
             index = buffer.get_value("plain")
             leaves = {Checksum(v): local_buffer(Checksum(v)) for v in index.values()}
-            return pin_value([celltype, None, None], buffer, leaves)  # type: ignore[arg-type]
+            return pin_value([celltype, None, None], buffer, leaves)
         if celltype in ("deepcell", "deepfolder"):
             return pin_value([celltype, None, None], buffer, {})
         return from_buffer(buffer, celltype)
@@ -513,7 +513,7 @@ class Transformation:
                     self.construct_from()
                 except TransformationError:
                     return False
-            result = get_transformation_cache().get_result(self._tf_checksum)  # type: ignore[arg-type]
+            result = get_transformation_cache().get_result(self._tf_checksum)
             if result is None:
                 return False
             self._result_checksum = result
@@ -547,7 +547,7 @@ class Transformation:
     def run(self) -> Any:
         """Compute and return the result value; raises TransformationError on an exception."""
         if self._try_fast("run a transformation"):
-            return self._value_of(self._result_buffer)  # type: ignore[arg-type]
+            return self._value_of(self._result_buffer)
         return run_sync(self._value_core(), what="run()")
 
     def task(self) -> asyncio.Task[Any]:

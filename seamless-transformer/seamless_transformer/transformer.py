@@ -102,8 +102,9 @@ class Transformer:
         self._kind = kind
         if isinstance(func_or_code, Transformer):
             func_or_code._copy_state_into(self)
-            if func_or_code.__dict__.get("__wrapped__") is not None:
-                functools.update_wrapper(self, func_or_code.__wrapped__)
+            wrapped = func_or_code.__dict__.get("__wrapped__")
+            if wrapped is not None:
+                functools.update_wrapper(self, wrapped)
             return
         self._celltypes: dict[str, str] = {"result": "mixed"}
         self._args: dict[str, Any] = {}

@@ -359,11 +359,11 @@ class WorkerPoolRegistry:
                 file=sys.stderr,
             )
             return None
-        if nworkers is None:
-            nworkers = os.cpu_count() or 1
-        if not isinstance(nworkers, int) or nworkers < 1:
+        # callers may pass anything at run time: checked as an object
+        count: object = (os.cpu_count() or 1) if nworkers is None else nworkers
+        if not isinstance(count, int) or count < 1:
             raise SpawnError(
-                f"spawn(): the number of workers must be a positive int, not {nworkers!r}"
+                f"spawn(): the number of workers must be a positive int, not {count!r}"
             )
         with self._lock:
             if self._pool is not None:
@@ -371,7 +371,7 @@ class WorkerPoolRegistry:
                     f"Workers have already been spawned ({self._pool.nworkers}); call "
                     "spawn() only once per process (shutdown_workers() first to change it)"
                 )
-            self._pool = WorkerPool(nworkers)
+            self._pool = WorkerPool(count)
             if not self._hook_registered:
                 import seamless
 

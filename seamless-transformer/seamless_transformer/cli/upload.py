@@ -164,17 +164,17 @@ async def upload_targets(
                 report.errors.append(UploadError(entry.path, f"cannot read: {exc}"))
 
     await asyncio.gather(*(hashed(entry) for entry in entries))
-    hashed_entries = [e for e in entries if e.checksum is not None]
-    stored = await _stored(sorted({e.checksum.hex() for e in hashed_entries}))
+    hashed_entries = [(e, e.checksum.hex()) for e in entries if e.checksum is not None]
+    stored = await _stored(sorted({hexcs for _, hexcs in hashed_entries}))
     todo: dict[str, list[FileEntry]] = {}
-    for entry in hashed_entries:
-        if entry.checksum.hex() in stored:
+    for entry, hexcs in hashed_entries:
+        if hexcs in stored:
             entry.done = True
             report.present += 1
             if verbose:
                 print(f"already stored: {entry.path}", file=sys.stderr)
         else:
-            todo.setdefault(entry.checksum.hex(), []).append(entry)
+            todo.setdefault(hexcs, []).append(entry)
     show = progress if progress is not None else len(entries) >= PROGRESS_MIN_FILES
     bar = tqdm(
         total=sum(group[0].size for group in todo.values()),
