@@ -12,7 +12,7 @@ import concurrent.futures
 import threading
 import time
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from seamless_config.registries import register_registry
 
@@ -75,7 +75,7 @@ def get_loop_registry() -> LoopRegistry:
     return _loop_registry
 
 
-class _Tracked:
+class _Tracked(Generic[T]):
     """A coroutine submitted to the background loop, with events for "started" and "finished"."""
 
     def __init__(self, coro: Coroutine[Any, Any, T]) -> None:
@@ -83,14 +83,14 @@ class _Tracked:
         self.started = threading.Event()
         self.finished = threading.Event()
 
-    async def run(self) -> Any:
+    async def run(self) -> T:
         self.started.set()
         try:
             return await self.coro
         finally:
             self.finished.set()
 
-    def submit(self) -> concurrent.futures.Future[Any]:
+    def submit(self) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(self.run(), get_loop_registry().get_loop())
 
     def cancel_and_wait(self, future: concurrent.futures.Future[Any]) -> None:

@@ -16,13 +16,14 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import inspect
 import os
 import sys
 import textwrap
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -144,13 +145,18 @@ class _DefinitionFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if name not in self.sources:
             self.sources[name] = ("", True)
 
-    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
         if fullname not in self.sources:
             return None
         is_pkg = self.sources[fullname][1]
         return importlib.util.spec_from_loader(fullname, self, is_package=is_pkg)
 
-    def create_module(self, spec: Any) -> None:
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> None:
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:

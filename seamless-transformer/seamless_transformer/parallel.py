@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, overload
 
 from seamless import Checksum
 
 from . import selection
 from .event_loop import get_loop_registry, run_async, run_sync
 from .transformation import Transformation
+
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
 
 
 def _nparallel(nparallel: int | None) -> int:
@@ -140,7 +143,7 @@ def parallel(
         _notify(transformations, "close")
 
 
-class TransformationList(Sequence):
+class TransformationList(Sequence[Transformation | None]):
     """A list of transformations computed with bounded parallelism and a tqdm progress bar.
 
     ``on_error``: None (keep going), "print" (print each exception) or "raise" (stop with
@@ -171,15 +174,23 @@ class TransformationList(Sequence):
         self._finished = 0
         self._errors = 0
         self._cancelled = 0
-        self._bar: Any = None
+        self._bar: tqdm[NoReturn] | None = None
 
     def __len__(self) -> int:
         return len(self._transformations)
 
-    def __getitem__(self, index: Any) -> Any:
+    @overload
+    def __getitem__(self, index: int) -> Transformation | None: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Transformation | None]: ...
+
+    def __getitem__(
+        self, index: int | slice
+    ) -> Transformation | None | list[Transformation | None]:
         return self._transformations[index]
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Transformation | None]:
         return iter(list(self._transformations))
 
     @property

@@ -11,6 +11,7 @@ import functools
 import hashlib
 import linecache
 import traceback
+import types
 from collections.abc import Mapping
 from contextlib import ExitStack
 from typing import Any
@@ -19,7 +20,7 @@ from seamless import Buffer, Checksum
 
 from seamless_config.registries import register_static
 
-from .code_text import code_mode
+from .code_text import CodeMode, code_mode
 from .errors import TransformationError
 from .module_definition import build_module, installed_package
 from .transformation_dict import is_dunder
@@ -37,14 +38,14 @@ def _register_source(code: str, label: str) -> str:
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled(code: str, filename: str, mode: str) -> Any:
+def _compiled(code: str, filename: str, mode: str) -> types.CodeType:
     """``compile(code, filename, mode)``, cached: code objects are immutable, and executing
     the same transformer code many times should not re-parse it every time."""
     return compile(code, filename, mode)
 
 
 @functools.lru_cache(maxsize=512)
-def _code_mode(code: str) -> Any:
+def _code_mode(code: str) -> CodeMode:
     return code_mode(code)
 
 
@@ -113,6 +114,7 @@ def _run_code(code: str, namespace: dict[str, Any], pins: Mapping[str, Any]) -> 
     filename = _register_source(code, "transformer")
     kwargs = {k: pins[k] for k in sorted(pins) if not k.endswith("_SCHEMA")}
     if mode.kind == "function":
+        assert mode.function_name is not None  # code_mode() names the function it found
         exec(_compiled(code, filename, "exec"), namespace)
         return namespace[mode.function_name](**kwargs)
     if mode.kind == "lambda":

@@ -87,7 +87,8 @@ class Transformation:
         self._task: asyncio.Task[Checksum | None] | None = None
         #: The Dask futures of the last Dask run (1.x name; ``.base.key`` is the base task's
         #: key). Set by the Dask executor on the transformation it ran; None otherwise.
-        self._dask_futures: Any = None
+        # set by seamless_dask (a higher layer) to its TransformationFutures: the 1.x name
+        self._dask_futures: object | None = None
         #: the executor whose ``execute`` runs this transformation's work right now
         self._running_on: Executor | None = None
         self._cancel_outcome: CancelOutcome | None = None

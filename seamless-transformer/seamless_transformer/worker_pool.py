@@ -32,6 +32,8 @@ import threading
 from collections import deque
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from types import FrameType
 from typing import Any
 
 from seamless import Buffer, Checksum
@@ -69,7 +71,7 @@ def _worker_execute(
     return "ok", (outcome.buffer.content, leaves_out, meter.stop())
 
 
-def _on_sigterm(signum: int, frame: Any) -> None:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     # an exception, so that a running bash job's subprocess.run kills its child on the way out
     raise SystemExit(128 + signum)
 
@@ -97,7 +99,7 @@ class _WorkerDied(Exception):
 class _Worker:
     """One worker process and the parent's end of its pipe."""
 
-    def __init__(self, context: Any) -> None:
+    def __init__(self, context: SpawnContext) -> None:
         parent, child = context.Pipe(duplex=True)
         self.process = context.Process(
             target=_worker_main, args=(child,), name="seamless-worker", daemon=True
