@@ -293,7 +293,8 @@ class StatusFile:
         Example: ``write_running(8786, dashboard_port=8787)``. The launcher forwards every
         top-level ``*_port`` key to its clients.
         """
-        for name, value in {"port": port, **extra_ports}.items():
+        ports: dict[str, object] = {"port": port, **extra_ports}  # checked: callers vary
+        for name, value in ports.items():
             if name != "port" and not name.endswith("_port"):
                 raise ValueError(f"extra port {name!r} must be named like 'dashboard_port'")
             if not isinstance(value, int) or not 0 < value < 65536:

@@ -26,7 +26,9 @@ import time
 import uuid
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import distributed
 
 from . import keys as _keys
 from . import serialization  # noqa: F401  (Buffer serializers, also for gathers to the client)
@@ -42,6 +44,13 @@ from .worker_tasks import (
     run_provisional_base,
     thin_from_base,
 )
+
+if TYPE_CHECKING:
+    from seamless import Checksum
+
+    from seamless_transformer.transformation import Transformation
+
+    from .dummy_scheduler import DummySchedulerHandle
 
 PLACEHOLDER_CHECKSUM = "0" * 64
 WORKER_PLUGIN_NAME = "seamless-worker-setup"
@@ -71,7 +80,7 @@ class SeamlessDaskClient:
 
     def __init__(
         self,
-        client: Any,
+        client: distributed.Client,
         *,
         worker_plugin_workers: int | None = None,
         remote_clients: Mapping[str, Any] | None = None,
@@ -83,14 +92,14 @@ class SeamlessDaskClient:
         self._client = client
         self._workers = int(worker_plugin_workers or get_setting("seamless-workers"))
         self._remote_clients = None if remote_clients is None else dict(remote_clients)
-        self._fat_checksum_cache: FutureCache[Any] = FutureCache(ttl=fat_future_ttl)
+        self._fat_checksum_cache: FutureCache[distributed.Future] = FutureCache(ttl=fat_future_ttl)
         self._tf_cache: FutureCache[TransformationFutures] = FutureCache(ttl=fat_future_ttl)
-        self._by_transformation: weakref.WeakKeyDictionary[Any, TransformationFutures] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._by_transformation: weakref.WeakKeyDictionary[
+            Transformation, TransformationFutures
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
         self._closed = threading.Event()
-        self.dummy_handle: Any = None
+        self.dummy_handle: DummySchedulerHandle | None = None
         if register_plugin:
             self._register_plugin()
         if interactive or is_local_cluster:
@@ -102,7 +111,7 @@ class SeamlessDaskClient:
 
     # ------------------------------------------------------------------ setup
     @property
-    def client(self) -> Any:
+    def client(self) -> distributed.Client:
         """The wrapped ``distributed.Client``."""
         return self._client
 
@@ -169,7 +178,7 @@ class SeamlessDaskClient:
         }
 
     # ------------------------------------------------------------------ fat checksums
-    def get_fat_checksum_future(self, checksum: Any) -> Any:
+    def get_fat_checksum_future(self, checksum: Checksum | str) -> distributed.Future:
         """The future that loads the buffer of ``checksum`` on a worker (cached, lazy key)."""
         key = _keys.fat_checksum_key(checksum)
         hexcs = key.split("-", 1)[1]
@@ -189,7 +198,7 @@ class SeamlessDaskClient:
 
     # ------------------------------------------------------------------ transformation futures
     def get_transformation_futures(
-        self, tf_checksum: Any, *, resources: Mapping[str, Any] | None = None
+        self, tf_checksum: Checksum | str, *, resources: Mapping[str, Any] | None = None
     ) -> TransformationFutures | None:
         """Cached live futures of a transformation, or None."""
         key = _keys.transformation_key("base", tf_checksum, resources=resources)
@@ -198,7 +207,7 @@ class SeamlessDaskClient:
             return None
         return futures
 
-    def ensure_fat_future(self, futures: TransformationFutures) -> Any:
+    def ensure_fat_future(self, futures: TransformationFutures) -> distributed.Future:
         """The fat (result buffer) future, submitted on first need."""
         with self._lock:
             if futures.fat is None:
@@ -220,7 +229,7 @@ class SeamlessDaskClient:
         *,
         tf_dict: dict[str, Any],
         tf_checksum: str | None,
-        inputs: dict[str, Any],
+        inputs: dict[str, distributed.Future],
         inline: dict[str, bytes],
         dependency_pins: tuple[str, ...],
         scratch: bool,
@@ -280,7 +289,7 @@ class SeamlessDaskClient:
             self._tf_cache.put(keys["base"], futures, [base, thin])
         return futures
 
-    async def _lookup(self, tf_checksum: Any) -> Any:
+    async def _lookup(self, tf_checksum: Checksum) -> Checksum | None:
         """Result checksum from the in-memory transformation cache or the database, or None."""
         from seamless_transformer import persistence
         from seamless_transformer.transformation_cache import get_transformation_cache
@@ -291,8 +300,8 @@ class SeamlessDaskClient:
         return result
 
     async def ensure_futures(
-        self, transformation: Any, *, lookup: bool = True
-    ) -> TransformationFutures | Any:
+        self, transformation: Transformation, *, lookup: bool = True
+    ) -> TransformationFutures | Checksum:
         """Live futures for ``transformation`` (submitting what is missing), or its result
         checksum when it is already known (nothing submitted).
 
@@ -376,19 +385,25 @@ class SeamlessDaskClient:
         return futures
 
     # ------------------------------------------------------------------ results
-    async def _result_of(self, future: Any) -> Any:
+    async def _result_of(self, future: distributed.Future) -> Any:
         """Wait for a Dask future without blocking the event loop; its value."""
         loop = asyncio.get_running_loop()
         done = loop.create_future()
 
-        def wake(_: Any) -> None:
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+        def set_done() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        def wake(_: distributed.Future) -> None:
+            loop.call_soon_threadsafe(set_done)
 
         future.add_done_callback(wake)
         await done
         return await loop.run_in_executor(None, future.result)
 
-    async def compute_transformation(self, transformation: Any, *, lookup: bool = True) -> Any:
+    async def compute_transformation(
+        self, transformation: Transformation, *, lookup: bool = True
+    ) -> Checksum:
         """Compute ``transformation`` through Dask; its result Checksum (raises on exception).
 
         ``lookup=False``: the caller already checked memory and database for it.
@@ -428,7 +443,7 @@ class SeamlessDaskClient:
             cache.register_result(Checksum(tf_hex), Checksum(result))
         return Checksum(result)
 
-    def _forget(self, transformation: Any, futures: TransformationFutures) -> None:
+    def _forget(self, transformation: Transformation, futures: TransformationFutures) -> None:
         if self._by_transformation.get(transformation) is futures:
             del self._by_transformation[transformation]
         self._tf_cache.discard_value(futures)
@@ -446,7 +461,7 @@ class SeamlessDaskClient:
                 del self._by_transformation[transformation]
         self._client.cancel(futures.futures(), force=False)
 
-    def cancel_transformation(self, transformation: Any) -> bool:
+    def cancel_transformation(self, transformation: Transformation) -> bool:
         """Cancel the Dask work of ``transformation``; True if something was running."""
         futures = self._by_transformation.get(transformation)
         if futures is None or not futures.alive() or futures.thin.done():
@@ -455,7 +470,7 @@ class SeamlessDaskClient:
         return True
 
 
-def _inline_buffers(transformation: Any) -> dict[str, bytes]:
+def _inline_buffers(transformation: Transformation) -> dict[str, bytes]:
     """Hex checksum -> content of the small buffers ``transformation`` holds (see the
     ``inline-input-limit`` setting). They were uploaded to the hashserver before submission
     (``Transformation.write_buffers``); inlining only spares the worker a fat-checksum task

@@ -8,7 +8,10 @@ processes, seamless-remote's ``daskserver_remote`` for a launched daskserver.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .client import SeamlessDaskClient
 
 __all__ = ["connect_dask_client", "disconnect_dask_client"]
 
@@ -21,7 +24,7 @@ def connect_dask_client(
     is_local_cluster: bool = False,
     interactive: bool = False,
     skip_in_worker: bool = False,
-) -> Any:
+) -> SeamlessDaskClient | None:
     """Connect a ``distributed.Client`` to ``scheduler_address``, wrap it in a
     SeamlessDaskClient (``workers`` Seamless workers per Dask worker, workers configured with
     ``remote_clients``), register it (``set_seamless_dask_client``) and return it.

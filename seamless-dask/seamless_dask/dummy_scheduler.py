@@ -9,7 +9,12 @@ from __future__ import annotations
 import asyncio
 import atexit
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from distributed import Scheduler, Worker
+
+    from .client import SeamlessDaskClient
 
 
 async def create_dummy_scheduler(
@@ -19,7 +24,7 @@ async def create_dummy_scheduler(
     workers: int = 1,
     worker_threads: int = 3,
     seamless_workers: int | None = None,
-) -> tuple[Any, list[Any]]:
+) -> tuple[Scheduler, list[Worker]]:
     """Start a Scheduler and ``workers`` in-process Workers on the running loop."""
     from distributed import Scheduler, Worker
 
@@ -55,8 +60,8 @@ class DummySchedulerHandle:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._scheduler: Any = None
-        self._workers: list[Any] = []
+        self._scheduler: Scheduler | None = None
+        self._workers: list[Worker] = []
         self._thread = threading.Thread(
             target=self._main,
             name="seamless-dummy-scheduler",
@@ -94,11 +99,13 @@ class DummySchedulerHandle:
     @property
     def address(self) -> str:
         """The scheduler address (``tcp://127.0.0.1:PORT``)."""
+        if self._scheduler is None:
+            raise RuntimeError("the dummy scheduler did not start (within 60 s)")
         return self._scheduler.address
 
     @property
-    def scheduler(self) -> Any:
-        """The in-process Scheduler object."""
+    def scheduler(self) -> Scheduler | None:
+        """The in-process Scheduler object (None until started)."""
         return self._scheduler
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -109,7 +116,8 @@ class DummySchedulerHandle:
         async def close() -> None:
             for worker in self._workers:
                 await worker.close()
-            await self._scheduler.close()
+            if self._scheduler is not None:
+                await self._scheduler.close()
 
         future = asyncio.run_coroutine_threadsafe(close(), self._loop)
         try:
@@ -153,7 +161,7 @@ def get_dummy_scheduler_address(**kwargs: Any) -> str:
 
 def create_dummy_client(
     *, workers: int = 1, worker_threads: int = 9, spawn_workers: int = 3
-) -> Any:
+) -> SeamlessDaskClient:
     """A SeamlessDaskClient on a fresh dummy scheduler (closing it stops the scheduler)."""
     import distributed
 

@@ -11,13 +11,20 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from seamless_transformer.executors import Executor
 from seamless_transformer.transformation_cache import ExecutionResult
 
 from .config import get_seconds
 from .errors import NoDaskClientError
+
+if TYPE_CHECKING:
+    from seamless import Checksum
+
+    from seamless_transformer.transformation import Transformation
+
+    from .client import SeamlessDaskClient
 
 #: The name under which the executor is registered (the ``remote: daskserver`` target).
 EXECUTOR_NAME = "daskserver"
@@ -31,7 +38,7 @@ def _nested() -> bool:
     return get_worker_task_registry().nesting_priority() is not None
 
 
-def _client() -> Any:
+def _client() -> SeamlessDaskClient | None:
     from .transformer_client import get_seamless_dask_client, set_seamless_dask_client
 
     client = get_seamless_dask_client()
@@ -53,7 +60,7 @@ def _client() -> Any:
     return client
 
 
-async def _run_locally(transformation: Any) -> Any:
+async def _run_locally(transformation: Transformation) -> Checksum:
     """Permission refused: compute the dependencies, then run in this process."""
     from seamless_transformer.errors import TransformationError
     from seamless_transformer.execute import run_transformation_dict_async
@@ -77,13 +84,13 @@ class DaskExecutor(Executor):
     #: and writes nothing (see the README, "Cancel and timeouts")
     stops_work_on_cancel = False
 
-    async def execute(self, transformation: Any) -> ExecutionResult:
+    async def execute(self, transformation: Transformation) -> ExecutionResult:
         """The result checksum of ``transformation``, computed (or found) through Dask."""
         from seamless import Checksum
 
         return ExecutionResult(Checksum(await self.compute(transformation)))
 
-    async def compute(self, transformation: Any) -> Any:
+    async def compute(self, transformation: Transformation) -> Checksum:
         """Result checksum of ``transformation``, computed (or found) through Dask."""
         client = _client()
         if client is None:
@@ -116,7 +123,7 @@ class DaskExecutor(Executor):
 
         return _current_worker() is None
 
-    async def cancel(self, transformation: Any) -> bool:
+    async def cancel(self, transformation: Transformation) -> bool:
         """Cancel the Dask work of ``transformation``."""
         from .transformer_client import get_seamless_dask_client
 

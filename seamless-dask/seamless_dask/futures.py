@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from distributed import Future
+
 
 @dataclass(eq=False)
 class TransformationFutures:
@@ -15,19 +17,19 @@ class TransformationFutures:
     downstream Transformation once their results are known).
     """
 
-    base: Any
-    thin: Any
+    base: Future
+    thin: Future
     keys: dict[str, str]
     tf_checksum: str | None
     resources: dict[str, Any] | None = None
-    fat: Any = None
+    fat: Future | None = None
     provisional: bool = False
     priority: int = 0
     result_checksum: str | None = None
     dependencies: dict[str, TransformationFutures] = field(default_factory=dict)
     released: bool = False
 
-    def futures(self) -> list[Any]:
+    def futures(self) -> list[Future]:
         """The live futures (base, thin, and fat when made)."""
         return [f for f in (self.base, self.thin, self.fat) if f is not None]
 

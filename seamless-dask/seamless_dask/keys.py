@@ -24,7 +24,10 @@ import hashlib
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from seamless import Checksum
 
 BASE = "base"
 THIN = "thin"
@@ -34,7 +37,7 @@ PROVISIONAL = "provisional"
 TASK_KINDS = (BASE, THIN, FAT)
 
 
-def _hex(checksum: Any) -> str:
+def _hex(checksum: Checksum | bytes | str) -> str:
     """Hex form of a Checksum, bytes or hex string (validated: 64 hex characters)."""
     if hasattr(checksum, "hex") and not isinstance(checksum, (str, bytes)):
         checksum = checksum.hex()
@@ -55,7 +58,7 @@ def resource_tag(resources: Mapping[str, Any] | None) -> str | None:
 
 
 def transformation_key(
-    kind: str, tf_checksum: Any, *, resources: Mapping[str, Any] | None = None
+    kind: str, tf_checksum: Checksum | str, *, resources: Mapping[str, Any] | None = None
 ) -> str:
     """Key of the base, thin or fat task of a transformation."""
     if kind not in TASK_KINDS:
@@ -66,13 +69,13 @@ def transformation_key(
 
 
 def transformation_keys(
-    tf_checksum: Any, *, resources: Mapping[str, Any] | None = None
+    tf_checksum: Checksum | str, *, resources: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
     """Keys of base, thin and fat for one transformation."""
     return {kind: transformation_key(kind, tf_checksum, resources=resources) for kind in TASK_KINDS}
 
 
-def fat_checksum_key(checksum: Any) -> str:
+def fat_checksum_key(checksum: Checksum | str) -> str:
     """Key of the task that loads the buffer of ``checksum`` on a worker."""
     return f"{FAT_CHECKSUM}-{_hex(checksum)}"
 

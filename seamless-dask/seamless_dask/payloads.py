@@ -7,14 +7,17 @@ Checksums are hex strings; ``exc`` is an error text or None.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from seamless import Buffer
 
 
 class FatPayload(NamedTuple):
     """A buffer loaded on a worker: ``(checksum, buffer, exc)``."""
 
     checksum: str | None
-    buffer: Any  # seamless.Buffer | None
+    buffer: Buffer | None
     exc: str | None
 
 
@@ -27,7 +30,7 @@ class BasePayload(NamedTuple):
 
     tf_checksum: str | None
     result_checksum: str | None
-    buffer: Any
+    buffer: Buffer | None
     exc: str | None
 
 

@@ -9,9 +9,13 @@ and (Seamless 1.x) whenever execution ``process``/``spawn`` was not selected exp
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from seamless_config.registries import register_registry
+
+if TYPE_CHECKING:
+    from .client import SeamlessDaskClient
+    from .executor import DaskExecutor
 
 
 class DaskClientRegistry:
@@ -19,10 +23,10 @@ class DaskClientRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.client: Any = None
-        self.executor: Any = None
+        self.client: SeamlessDaskClient | None = None
+        self.executor: DaskExecutor | None = None
 
-    def set(self, client: Any) -> None:
+    def set(self, client: SeamlessDaskClient | None) -> None:
         """Register ``client`` (None: shut the current one down)."""
         from seamless_transformer.executors import register_executor, unregister_executor
 
@@ -54,14 +58,14 @@ def get_dask_client_registry() -> DaskClientRegistry:
     return _dask_client_registry
 
 
-def set_seamless_dask_client(client: Any) -> None:
+def set_seamless_dask_client(client: SeamlessDaskClient | None) -> None:
     """Register the SeamlessDaskClient used by transformers (None: shut it down)."""
     if client is _dask_client_registry.client:
         return
     _dask_client_registry.set(client)
 
 
-def get_seamless_dask_client() -> Any:
+def get_seamless_dask_client() -> SeamlessDaskClient | None:
     """The registered SeamlessDaskClient, or None."""
     return _dask_client_registry.client
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from distributed import Worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from .errors import WorkerSetupError
@@ -54,7 +55,7 @@ class SeamlessWorkerPlugin(WorkerPlugin):
         self.seamless_workers = seamless_workers
         self.remote_clients = None if remote_clients is None else dict(remote_clients)
 
-    async def setup(self, worker: Any) -> None:
+    async def setup(self, worker: Worker) -> None:
         """Prepare ``worker`` (runs on the worker's event loop)."""
         from . import serialization  # noqa: F401  (registers Buffer serializers)
         from .permissions import PermissionManager, get_permission_registry
@@ -83,14 +84,14 @@ class SeamlessWorkerPlugin(WorkerPlugin):
                 workers=seamless_workers, load_provider=load, resource_updater=push
             )
 
-    def workers_of(self, worker: Any) -> int:
+    def workers_of(self, worker: Worker) -> int:
         """The Seamless worker count of ``worker``: its own ``S`` resource when the cluster
         gave it one (seamless-dask-wrapper does, from the queue's cores and processes), else
         the count this plugin was created with."""
         static = worker.state.total_resources.get("S")
         return max(1, int(static)) if static else self.seamless_workers
 
-    def teardown(self, worker: Any) -> None:
+    def teardown(self, worker: Worker) -> None:
         """Forget the permission manager of this process."""
         from .permissions import get_permission_registry
 

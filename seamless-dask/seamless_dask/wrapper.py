@@ -21,9 +21,14 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .wrapper_config import CLUSTER_SYSTEMS, WrapperConfig, build_wrapper_configuration
+
+if TYPE_CHECKING:
+    from distributed.deploy.spec import SpecCluster
+
+    from ._status_file import InactivityMonitor, Shutdown
 
 logger = logging.getLogger("seamless_dask.wrapper")
 ACTIVITY_POLL_INTERVAL = 1.0
@@ -64,7 +69,7 @@ def apply_configuration(config: WrapperConfig) -> None:
 
 def start_cluster(
     config: WrapperConfig, *, scheduler_port: int, dashboard_port: int, log: str | None = None
-) -> Any:
+) -> SpecCluster:
     """Start the cluster described by ``config`` (LocalCluster or dask-jobqueue)."""
     module_name, class_name = config.cluster_string.split("::")
     if config.system == "local":
@@ -81,7 +86,7 @@ def start_cluster(
         raise ImportError(
             f"{config.cluster_string} needs dask-jobqueue: pip install 'seamless-dask[hpc]'"
         ) from exc
-    cluster = getattr(module, class_name)(
+    cluster: SpecCluster = getattr(module, class_name)(
         **config.jobqueue_cluster_kwargs(
             scheduler_port=scheduler_port, dashboard_port=dashboard_port, log=log
         )
@@ -90,13 +95,13 @@ def start_cluster(
     return cluster
 
 
-def scheduler_is_active(scheduler: Any) -> bool:
+def scheduler_is_active(scheduler: object) -> bool:
     """True while a client is connected or the scheduler holds tasks."""
     clients = [c for c in getattr(scheduler, "clients", {}) if c != "fire-and-forget"]
     return bool(clients) or bool(getattr(scheduler, "tasks", {}))
 
 
-def _watch_activity(scheduler: Any, monitor: Any, shutdown: Any) -> None:
+def _watch_activity(scheduler: object, monitor: InactivityMonitor, shutdown: Shutdown) -> None:
     while not shutdown.wait(ACTIVITY_POLL_INTERVAL):
         try:
             if scheduler_is_active(scheduler):

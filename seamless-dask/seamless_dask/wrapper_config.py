@@ -212,11 +212,12 @@ def _positive_int(params: Mapping[str, Any], key: str, *, path: str | None) -> i
     return number
 
 
-def _seconds(text: str, *, key: str, path: str | None) -> float:
-    """``hh:mm:ss`` / ``mm:ss`` or a Dask duration (``4m``, ``3300s``) in seconds."""
+def _seconds(value: object, *, key: str, path: str | None) -> float:
+    """``hh:mm:ss`` / ``mm:ss`` or a Dask duration (``4m``, ``3300s``) in seconds (YAML may
+    give a number)."""
     import dask.utils
 
-    text = str(text)
+    text = str(value)
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
@@ -522,7 +523,7 @@ def build_wrapper_configuration(
         system=system,
         pure_dask=pure,
         host=host,
-        port_range=tuple(port_range),  # type: ignore[arg-type]
+        port_range=(port_range[0], port_range[1]),  # a copy (callers may pass a list)
         memory=str(memory),
         cores=cores,
         job_cores=job_cores,
