@@ -26,7 +26,7 @@ from seamless import Checksum
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no module on Windows: None means "no lock"
 
 __all__ = ["LOCK_FOLDER", "lock_directory", "transformation_lock"]
 
