@@ -15,14 +15,22 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from seamless_config.registries import register_registry
 
 from . import serialization  # noqa: F401  (registers the Buffer serializers on workers)
 from .errors import CANCELED_TEXT, DEPENDENCY_TEXT
 from .payloads import BasePayload, FatPayload, ThinPayload
+
+if TYPE_CHECKING:
+    from distributed import Worker
+    from seamless import Buffer, Checksum
+
+    from seamless_transformer.transformation_cache import ExecutionResult
+
+T = TypeVar("T")
 
 RESULT_CHECKSUM_UNAVAILABLE = "Result checksum unavailable"
 #: ``remote_target`` of the execution records written by base tasks
@@ -68,7 +76,7 @@ def _current_key() -> str | None:
     return getattr(thread_state, "key", None)
 
 
-def _current_worker() -> Any:
+def _current_worker() -> Worker | None:
     """The Dask worker running this task (call from the task's thread), or None."""
     try:
         from distributed import get_worker
@@ -78,7 +86,7 @@ def _current_worker() -> Any:
         return None
 
 
-def task_is_cancelled(key: str | None = None, worker: Any = None) -> bool:
+def task_is_cancelled(key: str | None = None, worker: Worker | None = None) -> bool:
     """True when the scheduler no longer wants the task ``key`` (default: the current task).
 
     ``worker``: the Dask worker that runs it (default: found from the calling thread).
@@ -94,7 +102,7 @@ def task_is_cancelled(key: str | None = None, worker: Any = None) -> bool:
     return ts is None or ts.state in ("cancelled", "released", "forgotten")
 
 
-def _run(coro: Any, what: str) -> Any:
+def _run(coro: Coroutine[Any, Any, T], what: str) -> T:
     from seamless_transformer.event_loop import run_sync
 
     return run_sync(coro, what=what)
@@ -119,7 +127,7 @@ def load_fat_checksum(checksum: str) -> FatPayload:
 # ---------------------------------------------------------------------------- base
 
 
-def _input_errors(inputs: Mapping[str, Any]) -> str | None:
+def _input_errors(inputs: Mapping[str, FatPayload | None]) -> str | None:
     for pin, payload in sorted(inputs.items()):
         if payload is None:
             return f"{DEPENDENCY_TEXT} (pin {pin!r}: no payload)"
@@ -129,27 +137,32 @@ def _input_errors(inputs: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _fill_dict(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, Any]:
+def _fill_dict(
+    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+) -> dict[str, Any]:
     """The transformation dict with every dependency pin set to its upstream result."""
     tf_dict = {
         k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in payload["tf_dict"].items()
     }
     for pin in payload.get("dependency_pins", ()):
-        result = inputs[pin][0]
+        fat = inputs[pin]
+        result = None if fat is None else fat[0]
         if result is None:
             raise RuntimeError(f"{RESULT_CHECKSUM_UNAVAILABLE} for dependency pin {pin!r}")
         tf_dict[pin] = [tf_dict[pin][0], tf_dict[pin][1], result]
     return tf_dict
 
 
-def _known_buffers(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[Any, Any]:
+def _known_buffers(
+    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+) -> dict[Checksum, Buffer]:
     """The input buffers at hand (Checksum -> Buffer): those that travelled inside the task
     and those of the input payloads (fat-checksum loaders, upstream fat futures)."""
     from seamless import Checksum
 
     from seamless_transformer.values import live_buffer
 
-    known = {}
+    known: dict[Checksum, Buffer] = {}
     for fat in inputs.values():
         if fat is not None and fat[0] is not None and fat[1] is not None:
             known[Checksum(fat[0])] = fat[1]
@@ -161,11 +174,11 @@ def _known_buffers(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> dic
 
 async def _evaluate(
     tf_dict: dict[str, Any],
-    tf_checksum: Any,
+    tf_checksum: Checksum,
     scratch: bool,
     lookup_database: bool = True,
-    known: Mapping[Any, Any] | None = None,
-) -> tuple[Any, Any]:
+    known: Mapping[Checksum, Buffer] | None = None,
+) -> tuple[Checksum, ExecutionResult | None]:
     """Memory, then database, then execution (not persisted yet): (result, outcome or None).
 
     Deliberately not the transformation cache's in-flight latch: with in-process workers the
@@ -191,13 +204,13 @@ async def _evaluate(
 
 async def _evaluate_and_store(
     key: str,
-    worker: Any,
+    worker: Worker | None,
     tf_dict: dict[str, Any],
-    tf_checksum: Any,
+    tf_checksum: Checksum,
     scratch: bool,
     lookup_database: bool,
-    known: Mapping[Any, Any],
-) -> tuple[Any, Any, bool]:
+    known: Mapping[Checksum, Buffer],
+) -> tuple[Checksum, ExecutionResult | None, bool]:
     """``_evaluate``, then (unless Dask no longer wants the task) ``_store``, in one trip to
     the event loop: (result, outcome or None, cancelled)."""
     result, outcome = await _evaluate(tf_dict, tf_checksum, scratch, lookup_database, known)
@@ -209,7 +222,7 @@ async def _evaluate_and_store(
     return result, outcome, False
 
 
-async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
+async def _store(tf_checksum: Checksum, outcome: ExecutionResult, scratch: bool) -> None:
     """Persist the result (buffer, then database entry), then the minimal execution record
     (reference 1.12; best-effort)."""
     from seamless_transformer import persistence
@@ -226,7 +239,7 @@ async def _store(tf_checksum: Any, outcome: Any, scratch: bool) -> None:
     )
 
 
-def run_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePayload:
+def run_base(payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]) -> BasePayload:
     """The real base task (deterministic key): run or find the result, persist, keep the buffer."""
     tf_hex = payload.get("tf_checksum")
     key = _current_key() or f"base-{tf_hex}"
@@ -270,7 +283,9 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePaylo
         registry.leave(key)
 
 
-def run_provisional_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) -> BasePayload:
+def run_provisional_base(
+    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+) -> BasePayload:
     """Dependency case: once upstream results are known, hand over to the real base task.
 
     Computes the transformation checksum, then submits the real base task under its
@@ -297,7 +312,7 @@ def run_provisional_base(payload: Mapping[str, Any], inputs: Mapping[str, Any]) 
         resources = payload.get("resources")
         real_key = transformation_key("base", tf_hex, resources=resources)
         with worker_client() as client:
-            input_futures = {
+            input_futures: dict[str, Future] = {
                 pin: Future(k, client=client) for pin, k in payload["input_keys"].items()
             }
             real = client.submit(
