@@ -381,6 +381,8 @@ class Transformation:
         """Find the result buffer; None when found, else why it cannot be had (lost, corrupt)."""
         if self._result_buffer is not None:
             return None
+        if self._result_checksum is None:
+            return "the transformation has no result checksum"
         from .execute import resolve_buffer
 
         try:
@@ -425,6 +427,7 @@ class Transformation:
         if executor.remote:
             await self.write_buffers()
         else:
+            assert self._tf_buffer is not None  # constructed before it is executed
             persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
             # upstream results are inputs; one lost or corrupt in storage is recomputed
             await asyncio.gather(*(dep._ensure_result_buffer() for dep in self.upstream.values()))
@@ -477,6 +480,7 @@ class Transformation:
         problem = await self._fetch_result_buffer()
         if problem is not None:
             raise TransformationError(problem)
+        assert self._result_buffer is not None  # fetched: no problem reported
         return self._result_buffer
 
     def _failure(self, prefix: str = "") -> TransformationError:
@@ -494,7 +498,15 @@ class Transformation:
             from .execute import local_buffer
 
             index = buffer.get_value("plain")
-            leaves = {Checksum(v): local_buffer(Checksum(v)) for v in index.values()}
+            leaves: dict[Checksum, Buffer] = {}
+            for v in index.values():
+                leaf = local_buffer(Checksum(v))
+                if leaf is None:
+                    raise TransformationError(
+                        f"Folder result {buffer.get_checksum().hex()}: the buffer of its entry "
+                        f"{v} is not available in this process"
+                    )
+                leaves[Checksum(v)] = leaf
             return pin_value([celltype, None, None], buffer, leaves)
         if celltype in ("deepcell", "deepfolder"):
             return pin_value([celltype, None, None], buffer, {})
@@ -511,10 +523,12 @@ class Transformation:
                 if self.dependencies:
                     return False
                 try:
-                    self.construct_from()
+                    tf_checksum = self.construct_from()
                 except TransformationError:
                     return False
-            result = get_transformation_cache().get_result(self._tf_checksum)
+            else:
+                tf_checksum = self._tf_checksum
+            result = get_transformation_cache().get_result(tf_checksum)
             if result is None:
                 return False
             self._result_checksum = result
@@ -548,6 +562,7 @@ class Transformation:
     def run(self) -> Any:
         """Compute and return the result value; raises TransformationError on an exception."""
         if self._try_fast("run a transformation"):
+            assert self._result_buffer is not None  # what _try_fast found
             return self._value_of(self._result_buffer)
         return run_sync(self._value_core(), what="run()")
 

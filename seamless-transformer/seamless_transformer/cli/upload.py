@@ -231,7 +231,11 @@ async def _finish(target: Target, report: UploadReport) -> None:
             write_checksum(target.path, checksum)
             print(f"{checksum.hex()}  {target.path}")
             return
-        index_buf = index_buffer({rel: e.checksum for rel, e in target.files.items()})
+        checksums: dict[str, Checksum] = {}
+        for rel, entry in target.files.items():
+            assert entry.checksum is not None  # done, so hashed (checked above)
+            checksums[rel] = entry.checksum
+        index_buf = index_buffer(checksums)
         index_checksum = index_buf.get_checksum()
         if await _stored([index_checksum.hex()]):
             report.present += 1

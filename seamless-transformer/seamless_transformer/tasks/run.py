@@ -368,6 +368,7 @@ class TaskRun(StreamRunMixin):
             self._cached(name, recorded)
             return recorded
         inputs, upstream_args, transient_inputs = await self._dependency_inputs(planned)
+        assert taskdef.code_checksum is not None  # set when the task was defined
         fingerprint = execution_fingerprint(
             code=taskdef.code_checksum,
             inputs=inputs,

@@ -222,6 +222,7 @@ class StreamRunMixin:
             if recorded is not None:
                 return recorded
             inputs, _, _ = await self._dependency_inputs(planned)
+            assert taskdef.code_checksum is not None  # set when the task was defined
             kwargs = dict(planned.options)
             for param, dep in planned.deps.items():
                 kwargs[param] = await self._dep_value(dep)
@@ -343,6 +344,7 @@ class StreamRunMixin:
                     )
                     channel.fail(index, failure)
                     continue
+                assert checksum is not None  # an item arrives with its checksum or its error
                 self._item_update(name, index, state="waiting")
                 jobs.append(
                     asyncio.ensure_future(self._run_item(planned, index, checksum, inputs, args))
@@ -381,6 +383,7 @@ class StreamRunMixin:
         name, taskdef = planned.name, planned.taskdef
         param = taskdef.itemwise
         assert param is not None
+        assert taskdef.code_checksum is not None  # set when the task was defined
         channel = self._channels[name]
         fingerprint = execution_fingerprint(
             code=taskdef.code_checksum,
