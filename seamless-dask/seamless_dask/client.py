@@ -224,6 +224,24 @@ class SeamlessDaskClient:
                     self._tf_cache.add_futures(futures.keys["base"], [futures.fat])
             return futures.fat
 
+    def ensure_thin_future(self, futures: TransformationFutures) -> Any:
+        """The thin (result checksum) future, submitted when someone waits for the result:
+        upstream steps that only feed their dependents never get one."""
+        with self._lock:
+            if futures.thin is None:
+                futures.thin = self._client.submit(
+                    thin_from_base,
+                    futures.base,
+                    key=futures.keys["thin"],
+                    priority=futures.priority
+                    - int(get_setting("priority.base"))
+                    + int(get_setting("priority.thin")),
+                    pure=False,
+                )
+                if futures.tf_checksum is not None:
+                    self._tf_cache.add_futures(futures.keys["base"], [futures.thin])
+            return futures.thin
+
     def _submit(
         self,
         *,
@@ -272,12 +290,8 @@ class SeamlessDaskClient:
                 priority=prio["base"],
                 pure=False,
             )
-        thin = self._client.submit(
-            thin_from_base, base, key=keys["thin"], priority=prio["thin"], pure=False
-        )
         futures = TransformationFutures(
             base=base,
-            thin=thin,
             keys=keys,
             tf_checksum=tf_checksum,
             resources=dict(resources) if resources else None,
@@ -286,7 +300,7 @@ class SeamlessDaskClient:
             dependencies=dependencies,
         )
         if tf_checksum is not None:
-            self._tf_cache.put(keys["base"], futures, [base, thin])
+            self._tf_cache.put(keys["base"], futures, [base])
         return futures
 
     async def _lookup(self, tf_checksum: Checksum) -> Checksum | None:
@@ -367,7 +381,9 @@ class SeamlessDaskClient:
                 if _is_dunder(pin) or triple is None:
                     continue
                 if pin in dep_futures:
-                    inputs[pin] = self.ensure_fat_future(dep_futures[pin])
+                    # the upstream base itself: its payload has the result checksum and,
+                    # when it computed, the buffer (a fat forwarder would add a hand-off)
+                    inputs[pin] = dep_futures[pin].base
                 elif triple[2] not in inline:
                     inputs[pin] = self.get_fat_checksum_future(triple[2])
             futures = self._submit(
@@ -417,7 +433,7 @@ class SeamlessDaskClient:
         if not isinstance(submitted, TransformationFutures):
             return Checksum(submitted)
         try:
-            tf_hex, result, exc = await self._result_of(submitted.thin)
+            tf_hex, result, exc = await self._result_of(self.ensure_thin_future(submitted))
         except asyncio.CancelledError:
             self.cancel_futures(submitted)
             raise
@@ -432,7 +448,7 @@ class SeamlessDaskClient:
         if submitted.provisional:
             dep_results = {}
             for pin, dep in submitted.dependencies.items():
-                dep_tf, dep_result, dep_exc = await self._result_of(dep.thin)
+                dep_tf, dep_result, dep_exc = await self._result_of(self.ensure_thin_future(dep))
                 dep.result_checksum = dep_result
                 if dep_tf is not None and dep_result is not None:
                     cache.register_result(Checksum(dep_tf), Checksum(dep_result))
@@ -464,7 +480,7 @@ class SeamlessDaskClient:
     def cancel_transformation(self, transformation: Transformation) -> bool:
         """Cancel the Dask work of ``transformation``; True if something was running."""
         futures = self._by_transformation.get(transformation)
-        if futures is None or not futures.alive() or futures.thin.done():
+        if futures is None or not futures.alive() or futures.base.done():
             return False
         self.cancel_futures(futures)
         return True

@@ -10,7 +10,8 @@ from distributed import Future
 
 @dataclass(eq=False)
 class TransformationFutures:
-    """base/thin (always), fat (only once a consumer needs the result buffer).
+    """base (always); thin (only once someone waits for the result checksum) and fat (only
+    once a consumer needs the result buffer).
 
     ``tf_checksum`` is None for a provisional submission (dependency case) until thin returns;
     ``dependencies`` maps dependency pins to the upstream submissions (to construct the
@@ -18,9 +19,9 @@ class TransformationFutures:
     """
 
     base: Future
-    thin: Future
     keys: dict[str, str]
     tf_checksum: str | None
+    thin: Future | None = None
     resources: dict[str, Any] | None = None
     fat: Future | None = None
     provisional: bool = False
@@ -30,7 +31,7 @@ class TransformationFutures:
     released: bool = False
 
     def futures(self) -> list[Future]:
-        """The live futures (base, thin, and fat when made)."""
+        """The live futures (base, and thin and fat when made)."""
         return [f for f in (self.base, self.thin, self.fat) if f is not None]
 
     def alive(self) -> bool:

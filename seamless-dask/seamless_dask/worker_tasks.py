@@ -35,6 +35,9 @@ T = TypeVar("T")
 RESULT_CHECKSUM_UNAVAILABLE = "Result checksum unavailable"
 #: ``remote_target`` of the execution records written by base tasks
 REMOTE_TARGET = "daskserver"
+#: what a base task gets for an input pin: a fat-checksum loader's payload, or the upstream
+#: base task's own (dependency pins)
+InputPayload = FatPayload | BasePayload
 
 
 class WorkerTaskRegistry:
@@ -127,7 +130,15 @@ def load_fat_checksum(checksum: str) -> FatPayload:
 # ---------------------------------------------------------------------------- base
 
 
-def _input_errors(inputs: Mapping[str, FatPayload | None]) -> str | None:
+def _checksum_and_buffer(payload: InputPayload) -> tuple[str | None, Buffer | None]:
+    """(checksum, buffer) of an input payload: a fat-checksum loader's ``FatPayload`` or an
+    upstream base task's ``BasePayload`` (its result; the buffer is None after a cache hit)."""
+    if isinstance(payload, BasePayload):
+        return payload.result_checksum, payload.buffer
+    return payload.checksum, payload.buffer
+
+
+def _input_errors(inputs: Mapping[str, InputPayload | None]) -> str | None:
     for pin, payload in sorted(inputs.items()):
         if payload is None:
             return f"{DEPENDENCY_TEXT} (pin {pin!r}: no payload)"
@@ -138,15 +149,15 @@ def _input_errors(inputs: Mapping[str, FatPayload | None]) -> str | None:
 
 
 def _fill_dict(
-    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+    payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | None]
 ) -> dict[str, Any]:
     """The transformation dict with every dependency pin set to its upstream result."""
     tf_dict = {
         k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in payload["tf_dict"].items()
     }
     for pin in payload.get("dependency_pins", ()):
-        fat = inputs[pin]
-        result = None if fat is None else fat[0]
+        payload = inputs[pin]
+        result = None if payload is None else _checksum_and_buffer(payload)[0]
         if result is None:
             raise RuntimeError(f"{RESULT_CHECKSUM_UNAVAILABLE} for dependency pin {pin!r}")
         tf_dict[pin] = [tf_dict[pin][0], tf_dict[pin][1], result]
@@ -154,7 +165,7 @@ def _fill_dict(
 
 
 def _known_buffers(
-    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+    payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | None]
 ) -> dict[Checksum, Buffer]:
     """The input buffers at hand (Checksum -> Buffer): those that travelled inside the task
     and those of the input payloads (fat-checksum loaders, upstream fat futures)."""
@@ -163,9 +174,12 @@ def _known_buffers(
     from seamless_transformer.values import live_buffer
 
     known: dict[Checksum, Buffer] = {}
-    for fat in inputs.values():
-        if fat is not None and fat[0] is not None and fat[1] is not None:
-            known[Checksum(fat[0])] = fat[1]
+    for input_payload in inputs.values():
+        if input_payload is None:
+            continue
+        checksum, buffer = _checksum_and_buffer(input_payload)
+        if checksum is not None and buffer is not None:
+            known[Checksum(checksum)] = buffer
     for hexcs, content in (payload.get("inline_buffers") or {}).items():
         checksum = Checksum(hexcs)
         known[checksum] = live_buffer(content, checksum)
@@ -223,23 +237,23 @@ async def _evaluate_and_store(
 
 
 async def _store(tf_checksum: Checksum, outcome: ExecutionResult, scratch: bool) -> None:
-    """Persist the result (buffer, then database entry), then the minimal execution record
-    (reference 1.12; best-effort)."""
+    """Persist the result: buffer, then the minimal execution record (reference 1.12), which
+    the database stores together with the transformation entry in one request (the entry
+    alone when the best-effort record is not stored)."""
     from seamless_transformer import persistence
 
-    await persistence.store_result(
+    await persistence.store_result_with_record(
         tf_checksum,
         outcome.checksum,
         outcome.buffer,
         scratch=scratch,
+        remote_target=REMOTE_TARGET,
+        runtime=outcome.runtime,
         leaf_buffers=outcome.leaf_buffers,
     )
-    await persistence.write_execution_record(
-        tf_checksum, outcome.checksum, remote_target=REMOTE_TARGET, runtime=outcome.runtime
-    )
 
 
-def run_base(payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]) -> BasePayload:
+def run_base(payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | None]) -> BasePayload:
     """The real base task (deterministic key): run or find the result, persist, keep the buffer."""
     tf_hex = payload.get("tf_checksum")
     key = _current_key() or f"base-{tf_hex}"
@@ -284,7 +298,7 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
 
 
 def run_provisional_base(
-    payload: Mapping[str, Any], inputs: Mapping[str, FatPayload | None]
+    payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | None]
 ) -> BasePayload:
     """Dependency case: once upstream results are known, hand over to the real base task.
 
@@ -299,7 +313,7 @@ def run_provisional_base(
         error = _input_errors(inputs)
         if error is not None:
             return BasePayload(None, None, None, error)
-        from distributed import Future, wait, worker_client
+        from distributed import Future, worker_client
 
         from seamless_transformer.transformation_dict import transformation_checksum
 
@@ -324,16 +338,13 @@ def run_provisional_base(
                 priority=int(payload.get("priority", 0)),
             )
             while True:
-                try:
-                    wait([real], timeout=0.5)
-                    break
+                try:  # one trip through the worker client per poll: wait and fetch at once
+                    return BasePayload(*real.result(timeout=0.5))
                 except TimeoutError:
                     pass
                 if task_is_cancelled(own_key):
                     real.release()
                     return BasePayload(tf_hex, None, None, CANCELED_TEXT)
-            result = real.result()
-            return BasePayload(*result)
     except Exception:
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
 

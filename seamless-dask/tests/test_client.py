@@ -94,6 +94,32 @@ def test_case2_chain_and_diamond(dask_remote: Any) -> None:
 
 
 @pytest.mark.timeout(120)
+def test_a_chain_step_makes_two_dask_tasks(dask_remote: Any) -> None:
+    """Each dependent step is a provisional base and the real base it submits: the upstream
+    base feeds it directly (no fat forwarder), and thin tasks exist only where the client
+    waits for a result (the last step and its direct dependency)."""
+    add = make_add()
+    steps = 6
+    chain = add(1000, 1)
+    for i in range(2, steps + 1):
+        chain = add(chain, i)
+    assert chain.run() == 1000 + sum(range(1, steps + 1))
+    seen = seen_keys(dask_remote)
+    by_kind: dict[str, list[str]] = {}
+    for key in seen:
+        kind = key.split("-", 1)[0]
+        if kind == "base" and keys.is_provisional(key):
+            kind = "provisional base"
+        by_kind.setdefault(kind, []).append(key)
+    assert len(by_kind.get("provisional base", [])) == steps - 1
+    assert len(by_kind.get("base", [])) == steps  # the first step and one real base per step
+    assert len(by_kind.get("thin", [])) == 2
+    assert chain._dask_futures.thin.key in seen  # the last step's (a provisional key)
+    assert by_kind.get("fat", []) == []
+    assert by_kind.get(keys.FAT_CHECKSUM, []) == []  # small inputs travel inline
+
+
+@pytest.mark.timeout(120)
 def test_error_propagates_and_fails_fast(dask_remote: Any) -> None:
     add = make_add()
     broken = add(fail(1), 2)

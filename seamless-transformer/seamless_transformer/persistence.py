@@ -82,6 +82,15 @@ async def get_buffer(checksum: Checksum) -> Buffer | None:
         raise TransformationError(str(exc)) from exc
 
 
+def get_folder_buffer_now(checksum: Checksum) -> Buffer | None:
+    """A verified buffer from a read folder (a local hashserver directory), read in the
+    calling thread, which must not be an event loop; None when none has it right now."""
+    remote = _remote()
+    if remote is None:
+        return None
+    return remote[0].get_folder_buffer_now(checksum)
+
+
 async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:
     """Write ``buffer`` to every write hashserver; raise if persistent mode cannot store it."""
     remote = _remote()
@@ -118,12 +127,45 @@ async def store_result(
     if not is_persistent():
         return
     if not scratch:
-        for leaf in leaf_buffers or []:
-            await write_buffer(await leaf.get_checksum_async(), leaf)
-        if buffer is None:
-            raise TransformationError(f"Result buffer {result.hex()} is not available for writing")
-        await write_buffer(result, buffer)
+        await _write_result_buffers(result, buffer, leaf_buffers)
     await set_transformation_result(tf_checksum, result)
+
+
+async def _write_result_buffers(
+    result: Checksum, buffer: Buffer | None, leaf_buffers: list[Buffer] | None
+) -> None:
+    for leaf in leaf_buffers or []:
+        await write_buffer(await leaf.get_checksum_async(), leaf)
+    if buffer is None:
+        raise TransformationError(f"Result buffer {result.hex()} is not available for writing")
+    await write_buffer(result, buffer)
+
+
+async def store_result_with_record(
+    tf_checksum: Checksum,
+    result: Checksum,
+    buffer: Buffer | None,
+    *,
+    scratch: bool,
+    remote_target: str,
+    runtime: Mapping[str, Any] | None,
+    leaf_buffers: list[Buffer] | None = None,
+) -> None:
+    """Persist a fresh remote result with its minimal execution record, in one database request.
+
+    Buffers first (unless scratch), then the record: the database stores a record together
+    with its transformation entry, atomically (reference dask-remote.md, ``metadata``). When
+    the record is not stored (it is best-effort: refused, or a transport failure that was
+    logged), the entry is written on its own, as ``store_result`` does.
+    """
+    if not is_persistent():
+        return
+    if not scratch:
+        await _write_result_buffers(result, buffer, leaf_buffers)
+    if not await write_execution_record(
+        tf_checksum, result, remote_target=remote_target, runtime=runtime
+    ):
+        await set_transformation_result(tf_checksum, result)
 
 
 async def write_execution_record(

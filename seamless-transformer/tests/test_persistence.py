@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 from seamless import Checksum
+from seamless.checksum.calculate_checksum import calculate_checksum
 
 from seamless_transformer import delayed, direct
 from seamless_transformer.execute import run_transformation_dict
@@ -256,3 +257,59 @@ def test_a_result_write_dropped_at_close_leaves_no_database_entry(
     assert last["status"] != "Status: OK", last
     # ... and the database has no entry for it, now that the hashserver answers again
     assert _db_get(database.url, first["tf"]) is None
+def _db_get_record(url: str, checksum: str) -> dict | None:
+    body = json.dumps({"type": "metadata", "checksum": checksum}).encode()
+    request = urllib.request.Request(url, data=body, method="GET")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
+
+
+def test_result_with_record_is_one_request_and_falls_back_to_the_entry(persistent):
+    """store_result_with_record: the record carries the transformation entry; when the
+    database refuses the record (another one is stored), the entry is written on its own."""
+    import asyncio
+
+    from seamless import Buffer
+
+    from seamless_transformer import persistence
+
+    db_url = persistent["database"][0]["url"]
+    buffer_url = persistent["buffer"][0]["url"]
+    result_buffer = Buffer(b"7\n")
+    result = result_buffer.get_checksum()
+    fresh = Checksum(calculate_checksum(b"a fresh transformation\n"))
+    asyncio.run(
+        persistence.store_result_with_record(
+            fresh, result, result_buffer, scratch=False, remote_target="test", runtime=None
+        )
+    )
+    assert _buffer_get(buffer_url, result.hex()) == b"7\n"
+    assert _db_get(db_url, fresh.hex()) == result.hex()
+    record = _db_get_record(db_url, fresh.hex())
+    assert record is not None and record["result_checksum"] == result.hex()
+
+    # a record that names another result is refused (409): the entry is still written
+    other = Checksum(calculate_checksum(b"another transformation\n"))
+    other_result = Buffer(b"8\n")
+    asyncio.run(
+        persistence.store_result_with_record(
+            other,
+            other_result.get_checksum(),
+            other_result,
+            scratch=False,
+            remote_target="test",
+            runtime=None,
+        )
+    )
+    refused = Buffer(b"9\n")
+    asyncio.run(
+        persistence.store_result_with_record(
+            other, refused.get_checksum(), refused, scratch=False, remote_target="t", runtime=None
+        )
+    )
+    assert _db_get(db_url, other.hex()) == refused.get_checksum().hex()
