@@ -33,6 +33,7 @@ __all__ = [
     "define_extern_client",
     "get_buffer",
     "get_buffer_lengths",
+    "get_folder_buffer_now",
     "has_read_server",
     "has_write_server",
     "inspect_extern_clients",
@@ -208,6 +209,18 @@ async def get_buffer(checksum: Checksum | str) -> Buffer | None:
             return Buffer(content, checksum=cs)
     if problem is not None:
         raise problem
+    return None
+
+
+def get_folder_buffer_now(checksum: Checksum | str) -> Buffer | None:
+    """The buffer from the first read folder that has a verified copy, read in the calling
+    thread (never an event loop's: it blocks on file I/O); None otherwise, and then
+    ``get_buffer`` is the way (lock waits, servers, errors)."""
+    cs = Checksum(checksum)
+    for folder in get_remote_registry().buffer_folders:
+        content = folder.get_now(cs.hex())
+        if content is not None:
+            return Buffer(content, checksum=cs)
     return None
 
 

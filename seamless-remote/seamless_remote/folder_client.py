@@ -19,7 +19,7 @@ from pathlib import Path
 import zstandard
 
 from .errors import CorruptBufferError, ReadOnlyClientError
-from .verify import decode_content, verified_content
+from .verify import decode_content, decode_content_sync, is_verified, verified_content
 
 __all__ = ["BufferFolderClient"]
 
@@ -87,6 +87,20 @@ class BufferFolderClient:
                     continue
             if not await self._wait_for_lock(checksum, deadline):
                 return None
+
+    def get_now(self, checksum: str) -> bytes | None:
+        """The verified buffer, read in the calling thread without waiting; None when the
+        folder does not have it or has no verified copy right now (the async ``get`` then
+        waits for a lock, or says what is wrong). For threads that are not an event loop."""
+        found = self._read(checksum)
+        if found is None:
+            return None
+        content, _, encoding = found
+        try:
+            content = decode_content_sync(content, encoding)
+        except (zstandard.ZstdError, zlib.error, EOFError, OSError):
+            return None
+        return content if is_verified(content, checksum) else None
 
     async def _wait_for_lock(self, checksum: str, deadline: float) -> bool:
         """True (after one poll interval) while a lock file exists, until the deadline."""

@@ -49,7 +49,7 @@ class _LoopState:
     thread: threading.Thread
     closer: AsyncGenerator[None, None]
     loop: asyncio.AbstractEventLoop
-    semaphores: dict[str, asyncio.Semaphore] = field(default_factory=dict)
+    semaphores: dict[str, asyncio.Semaphore | None] = field(default_factory=dict)
     #: the tasks running a request on this loop -> "METHOD url" (changed on the loop only)
     inflight: dict[asyncio.Task[object], str] = field(default_factory=dict)
     #: tasks cancelled by begin_shutdown (their CancelledError becomes ClientClosedError)
@@ -196,15 +196,16 @@ class SessionRegistry:
         return dropped
 
     async def get_semaphore(self, name: str) -> asyncio.Semaphore | None:
-        """A per-loop semaphore bounding database requests, or None when unbounded."""
-        bound = get_database_max_inflight()
-        if bound == 0:
-            return None
+        """A per-loop semaphore bounding database requests, or None when unbounded.
+
+        The bound is read when the loop's semaphore is made (once per loop, not per request).
+        """
         state = await self._get_state()
-        sem = state.semaphores.get(name)
-        if sem is None:
-            sem = asyncio.Semaphore(bound)
-            state.semaphores[name] = sem
+        if name in state.semaphores:
+            return state.semaphores[name]
+        bound = get_database_max_inflight()
+        sem = None if bound == 0 else asyncio.Semaphore(bound)
+        state.semaphores[name] = sem
         return sem
 
     async def _get_state(self) -> _LoopState:

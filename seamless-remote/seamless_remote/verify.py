@@ -14,7 +14,7 @@ from seamless.checksum.calculate_checksum import calculate_checksum
 
 from .errors import CorruptBufferError
 
-__all__ = ["decode_content", "verified_content"]
+__all__ = ["decode_content", "decode_content_sync", "is_verified", "verified_content"]
 
 _THREAD_THRESHOLD = 1_000_000
 
@@ -25,6 +25,17 @@ def _decode_sync(content: bytes, encoding: str) -> bytes:
     if encoding == "gzip":
         return gzip.decompress(content)
     raise ValueError(f"Unsupported Content-Encoding {encoding!r}; expected zstd or gzip")
+
+
+def decode_content_sync(content: bytes, encoding: str | None) -> bytes:
+    """``decode_content`` in the calling thread (for callers that are not an event loop)."""
+    encoding = (encoding or "identity").strip().lower()
+    return content if encoding == "identity" else _decode_sync(content, encoding)
+
+
+def is_verified(content: bytes, checksum: str) -> bool:
+    """True when ``content`` hashes to ``checksum`` (computed in the calling thread)."""
+    return calculate_checksum(content) == checksum
 
 
 async def decode_content(content: bytes, encoding: str | None) -> bytes:

@@ -97,6 +97,20 @@ def test_folder_is_read_first_and_corrupt_copies_are_skipped(hashserver, tmp_pat
     asyncio.run(main())
 
 
+def test_folder_buffer_now_reads_folders_only_and_verified(hashserver, tmp_path):
+    in_folder, on_server = b"read now from the folder\n", b"only on the server\n"
+    cs_folder, cs_server = calculate_checksum(in_folder), calculate_checksum(on_server)
+    cs_corrupt = calculate_checksum(b"right\n")
+    (tmp_path / cs_folder).write_bytes(in_folder)
+    (tmp_path / cs_corrupt).write_bytes(b"wrong\n")
+    _activate(hashserver, folder=tmp_path)
+    asyncio.run(BufferClient(hashserver.url, readonly=False).write(cs_server, on_server))
+    buffer = buffer_remote.get_folder_buffer_now(cs_folder)
+    assert isinstance(buffer, Buffer) and buffer.content == in_folder
+    assert buffer_remote.get_folder_buffer_now(cs_server) is None  # servers: async get_buffer
+    assert buffer_remote.get_folder_buffer_now(cs_corrupt) is None
+
+
 def test_only_corrupt_copies_raise(tmp_path):
     cs = calculate_checksum(b"wanted\n")
     (tmp_path / cs).write_bytes(b"unwanted\n")

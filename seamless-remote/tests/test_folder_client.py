@@ -65,3 +65,27 @@ def test_folder_is_read_only(tmp_path):
         asyncio.run(client.write("0" * 64, b""))
     with pytest.raises(ReadOnlyClientError):
         asyncio.run(client.promise("0" * 64))
+
+
+def test_get_now_reads_verified_buffers_in_the_calling_thread(tmp_path):
+    prefixed, packed = b"prefixed now\n", b"packed now\n" * 40
+    cs_prefixed, cs_packed = calculate_checksum(prefixed), calculate_checksum(packed)
+    (tmp_path / cs_prefixed[:2]).mkdir()
+    (tmp_path / cs_prefixed[:2] / cs_prefixed).write_bytes(prefixed)
+    (tmp_path / (cs_packed + ".zst")).write_bytes(zstandard.ZstdCompressor().compress(packed))
+    client = BufferFolderClient(tmp_path)
+    assert client.get_now(cs_prefixed) == prefixed
+    assert client.get_now(cs_packed) == packed
+    assert client.get_now("0" * 64) is None
+
+
+def test_get_now_never_returns_a_corrupt_file(tmp_path):
+    cs = calculate_checksum(b"good now\n")
+    (tmp_path / cs).write_bytes(b"evil now\n")
+    broken = calculate_checksum(b"not zstd\n")
+    (tmp_path / (broken + ".zst")).write_bytes(b"not zstd\n")
+    client = BufferFolderClient(tmp_path)
+    assert client.get_now(cs) is None  # the async get() then says what is wrong
+    assert client.get_now(broken) is None
+    with pytest.raises(CorruptBufferError):
+        asyncio.run(client.get(cs))

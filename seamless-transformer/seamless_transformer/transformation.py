@@ -513,8 +513,9 @@ class Transformation:
         return from_buffer(buffer, celltype)
 
     # ------------------------------------------------------------------ sync fast path
-    def _try_fast(self, action: str) -> bool:
-        """Serve an in-memory cache hit without touching the event loop."""
+    def _try_fast(self, action: str, *, value: bool = True) -> bool:
+        """Serve a known result without touching the event loop: an in-memory cache hit,
+        and (``value``) its buffer from memory or a local read folder, read in this thread."""
         check_not_pure_dask(action)
         if self._exception is not None or self._canceled:
             return False
@@ -532,10 +533,14 @@ class Transformation:
             if result is None:
                 return False
             self._result_checksum = result
+        if not value:
+            return True
         if self._result_buffer is None:
             from .execute import local_buffer
 
             self._result_buffer = local_buffer(self._result_checksum)
+            if self._result_buffer is None:
+                self._result_buffer = persistence.get_folder_buffer_now(self._result_checksum)
         return self._result_buffer is not None
 
     # ------------------------------------------------------------------ public API
@@ -551,7 +556,7 @@ class Transformation:
 
     def compute(self) -> Checksum | None:
         """Construct and evaluate; the result checksum, or None with ``.exception`` set."""
-        if self._try_fast("compute a transformation"):
+        if self._try_fast("compute a transformation", value=False):
             return self._result_checksum
         return run_sync(self._computation_core(), what="compute()")
 
@@ -564,6 +569,13 @@ class Transformation:
         if self._try_fast("run a transformation"):
             assert self._result_buffer is not None  # what _try_fast found
             return self._value_of(self._result_buffer)
+        if self._result_checksum is None:
+            # one trip to the loop for the checksum; the buffer is then often in a local
+            # read folder, read here rather than through the loop and a thread of its own
+            run_sync(self._computation_core(), what="run()")
+            if self._try_fast("run a transformation"):
+                assert self._result_buffer is not None  # what _try_fast found
+                return self._value_of(self._result_buffer)
         return run_sync(self._value_core(), what="run()")
 
     def task(self) -> asyncio.Task[Any]:
