@@ -49,14 +49,17 @@ STACK_ENVS = {
     "seamless1": ("seamless1",),
     "ours": ("ours",),
     "ourshttp": ("ours",),
+    "oursbase": ("oursbase",),
     "dask": ("ours", "seamless1"),
     "httpfloor": ("ours",),
     "localfloor": ("ours",),
     "lookupfloor": ("ours",),
 }
-STACK_ORDER = ("seamless1", "ours", "ourshttp", "dask", "httpfloor", "localfloor")
+STACK_ORDER = ("seamless1", "ours", "oursbase", "ourshttp", "dask", "httpfloor", "localfloor")
 DEFAULT_STACKS = "seamless1,ours,dask,httpfloor,localfloor,lookupfloor"
-SEAMLESS_STACKS = ("seamless1", "ours", "ourshttp")
+SEAMLESS_STACKS = ("seamless1", "ours", "oursbase", "ourshttp")
+#: the source tree of the ``oursbase`` stack (``--baseline REF``, extracted with git archive)
+BASELINE_SRC = ENVS / "oursbase-src"
 FLOORS = ("httpfloor", "localfloor")
 
 
@@ -115,7 +118,7 @@ def plan(*, quick: bool) -> list[Workload]:
                 "independent",
                 n,
                 60 + n * 0.05,
-                stacks=("ours", "dask"),
+                stacks=("ours", "oursbase", "dask"),
                 group="scale",
             )  # fmt: skip
             for n in scaling
@@ -150,7 +153,8 @@ def requirements(env: str) -> list[str]:
     """What ``uv pip install`` gets for each environment."""
     if env == "seamless1":
         return ["seamless-suite", *COMMON_REQUIREMENTS]
-    editable = [arg for package in OUR_PACKAGES for arg in ("-e", str(REPO / package))]
+    root = BASELINE_SRC if env == "oursbase" else REPO
+    editable = [arg for package in OUR_PACKAGES for arg in ("-e", str(root / package))]
     return [*editable, "hashserver", "seamless-database", "matplotlib", *COMMON_REQUIREMENTS]
 
 
@@ -524,6 +528,22 @@ def run_cross(
     return records
 
 
+def extract_baseline(ref: str) -> str:
+    """Write the monorepo at ``ref`` to BASELINE_SRC (git archive, no worktree); its short hash."""
+    sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", f"{ref}^{{commit}}"],
+                         capture_output=True, text=True)  # fmt: skip
+    if sha.returncode != 0:
+        raise SystemExit(f"--baseline {ref!r}: not a commit in {REPO} ({sha.stderr.strip()})")
+    shutil.rmtree(BASELINE_SRC, ignore_errors=True)
+    BASELINE_SRC.mkdir(parents=True)
+    archive = subprocess.Popen(["git", "-C", str(REPO), "archive", sha.stdout.strip()],
+                               stdout=subprocess.PIPE)  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(BASELINE_SRC)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise SystemExit(f"--baseline {ref!r}: git archive failed")
+    return sha.stdout.strip()
+
+
 def git_commit() -> str:
     """The monorepo commit measured as "ours" (with "+changes" if the tree differs from it)."""
     head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
@@ -548,8 +568,14 @@ def main() -> None:
     parser.add_argument(
         "--stacks",
         default=DEFAULT_STACKS,
-        help="comma-separated subset of seamless1, ours, ourshttp (ours without the local fast "
-        "path), dask, httpfloor, localfloor, lookupfloor (default: %(default)s)",
+        help="comma-separated subset of seamless1, ours, oursbase (ours at --baseline REF), "
+        "ourshttp (ours without the local fast path), dask, httpfloor, localfloor, lookupfloor "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="git commit for the oursbase stack (before/after in one run); adds oursbase",
     )
     parser.add_argument(
         "--cores", type=int, default=2, help="Seamless workers (worker threads = 3x)"
@@ -569,7 +595,12 @@ def main() -> None:
     wanted = [s.strip() for s in options.stacks.split(",") if s.strip()]
     if set(wanted) - set(STACK_ENVS):
         parser.error(f"--stacks: unknown {', '.join(sorted(set(wanted) - set(STACK_ENVS)))}")
+    if options.baseline and "oursbase" not in wanted:
+        wanted.append("oursbase")
+    if "oursbase" in wanted and not options.baseline:
+        parser.error("--stacks oursbase needs --baseline REF (the commit to compare against)")
     started = time.monotonic()
+    baseline = extract_baseline(options.baseline) if options.baseline else None
 
     uv = find_uv()
     envs: dict[str, tuple[Path | None, str]] = {}
@@ -612,6 +643,7 @@ def main() -> None:
         "cpu_count": os.cpu_count(),
         "elapsed_s": time.monotonic() - started,
         "commit": git_commit(),
+        "baseline": baseline,
         "workloads": [w.name for w in workloads],
     }
     options.results.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from typing import Any
 STACKS = {
     "seamless1": "Seamless 1.x",
     "ours": "ours",
+    "oursbase": "ours before",
     "ourshttp": "ours, HTTP only",
     "dask": "raw Dask",
     "httpfloor": "HTTP floor",
@@ -131,6 +132,7 @@ def table(data: dict[str, Any]) -> str:
         "workload",
         *(f"{STACKS[s]} wall" for s in shown),
         "ours / 1.x",
+        *(["ours / before"] if "oursbase" in shown else []),
         "ours / Dask",
         "ours / floor (local, HTTP)",
         "peak RSS MB (1.x / ours / Dask)",
@@ -162,6 +164,7 @@ def table(data: dict[str, Any]) -> str:
             floors = [ratio(runs["ours"], runs["lookupfloor"]) + " (lookups)"]
         row += [
             ratio(runs["ours"], runs["seamless1"]),
+            *([ratio(runs["ours"], runs["oursbase"])] if "oursbase" in shown else []),
             ratio(runs["ours"], runs["dask"]),
             ", ".join(floors) or "–",
         ]
@@ -187,38 +190,46 @@ def table(data: dict[str, Any]) -> str:
     for stack, v in versions.items():
         lines.append(f"- {STACKS[stack]}: " + ", ".join(f"{k} {v[k]}" for k in sorted(v)))
     lines += cross_table(data.get("cross", []))
+    baseline = f" (ours before: {meta['baseline']})" if meta.get("baseline") else ""
     lines.append(
         f"\nTotal benchmark time: {meta['elapsed_s'] / 60:.1f} min; monorepo at "
-        f"{meta.get('commit', '?')}."
+        f"{meta.get('commit', '?')}{baseline}."
     )
     return "\n".join(lines) + "\n"
 
 
 def scale_table(meta: dict[str, Any], cells: dict) -> list[str]:
-    """Rows "5. scale N=...": time per transformation, ours against raw Dask, and client RSS."""
+    """Rows "5. scale N=...": time per transformation, ours against raw Dask (and against ours
+    before, with --baseline), and client RSS."""
     rows = [w for w in meta["workloads"] if w.startswith("5. scale")]
     if not rows:
         return []
+    before = any(cells.get((w, "oursbase")) for w in rows)
+    extra = " ours before ms / transformation | ours / before |" if before else ""
     lines = [
         "",
         "Scaling (independent, cold; ours with the local fast path):",
         "",
         "| N | ours wall | ours ms / transformation | raw Dask wall | raw Dask ms / task | "
-        "ours / Dask | ours client peak RSS MB |",
-        "|---|---|---|---|---|---|---|",
+        f"ours / Dask | ours client peak RSS MB |{extra}",
+        "|---|---|---|---|---|---|---|" + ("---|---|" if before else ""),
     ]
     for workload in rows:
         n = int(workload.rsplit("=", 1)[1])
         ours, dask = cells.get((workload, "ours"), []), cells.get((workload, "dask"), [])
+        base = cells.get((workload, "oursbase"), [])
         per = []
-        for runs in (ours, dask):
+        for runs in (ours, dask, base):
             wall = median_wall(runs)
             per.append("–" if wall is None else f"{1000 * wall / n:.2f}")
         rss = [r["peak_rss_mb"] for r in ours if r["status"] == "ok"]
-        lines.append(
+        line = (
             f"| {n} | {time_cell(ours, None)} | {per[0]} | {time_cell(dask, None)} | {per[1]} | "
             f"{ratio(ours, dask)} | {f'{max(rss):.0f}' if rss else '–'} |"
         )
+        if before:
+            line += f" {per[2]} | {ratio(ours, base)} |"
+        lines.append(line)
     return lines
 
 

@@ -34,7 +34,16 @@ PACKAGES = (
 )
 
 
-STACKS = ["seamless1", "ours", "ourshttp", "dask", "httpfloor", "localfloor", "lookupfloor"]
+STACKS = [
+    "seamless1",
+    "ours",
+    "oursbase",
+    "ourshttp",
+    "dask",
+    "httpfloor",
+    "localfloor",
+    "lookupfloor",
+]
 
 
 class Unavailable(Exception):
