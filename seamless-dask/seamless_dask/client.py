@@ -36,6 +36,7 @@ from .config import get_seconds, get_setting
 from .errors import DependencyError
 from .future_cache import FutureCache
 from .futures import TransformationFutures
+from .result_gatherer import ResultGatherer
 from .worker_tasks import (
     fat_from_base,
     get_worker_task_registry,
@@ -98,6 +99,7 @@ class SeamlessDaskClient:
             Transformation, TransformationFutures
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
+        self._gatherers: dict[asyncio.AbstractEventLoop, ResultGatherer] = {}  # one per loop
         self._closed = threading.Event()
         self.dummy_handle: DummySchedulerHandle | None = None
         if register_plugin:
@@ -402,20 +404,14 @@ class SeamlessDaskClient:
 
     # ------------------------------------------------------------------ results
     async def _result_of(self, future: distributed.Future) -> Any:
-        """Wait for a Dask future without blocking the event loop; its value."""
+        """Wait for a Dask future without blocking the event loop; its value. Futures that
+        finish together are fetched with one gather (:mod:`seamless_dask.result_gatherer`)."""
         loop = asyncio.get_running_loop()
-        done = loop.create_future()
-
-        def set_done() -> None:
-            if not done.done():
-                done.set_result(None)
-
-        def wake(_: distributed.Future) -> None:
-            loop.call_soon_threadsafe(set_done)
-
-        future.add_done_callback(wake)
-        await done
-        return await loop.run_in_executor(None, future.result)
+        with self._lock:
+            gatherer = self._gatherers.get(loop)
+            if gatherer is None:
+                gatherer = self._gatherers[loop] = ResultGatherer(self._client, loop)
+        return await gatherer.result(future)
 
     async def compute_transformation(
         self, transformation: Transformation, *, lookup: bool = True
