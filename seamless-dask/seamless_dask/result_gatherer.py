@@ -63,7 +63,7 @@ class ResultGatherer:
                 value, exc = await self._fetch_one(future)
                 _settle(waiter, value, exc)
             return
-        for (_, waiter), value in zip(batch, values):
+        for (_, waiter), value in zip(batch, values, strict=True):
             _settle(waiter, value, None)
 
     async def _fetch_one(self, future: Any) -> tuple[Any, BaseException | None]:
