@@ -313,7 +313,7 @@ def run_provisional_base(
         error = _input_errors(inputs)
         if error is not None:
             return BasePayload(None, None, None, error)
-        from distributed import Future, worker_client
+        from distributed import Future, wait, worker_client
 
         from seamless_transformer.transformation_dict import transformation_checksum
 
@@ -338,13 +338,18 @@ def run_provisional_base(
                 priority=int(payload.get("priority", 0)),
             )
             while True:
-                try:  # one trip through the worker client per poll: wait and fetch at once
-                    return BasePayload(*real.result(timeout=0.5))
+                # wait(timeout), not result(timeout): distributed's sync() can lose the outcome
+                # of a result() whose callback timeout races its own (UnboundLocalError seen
+                # under load in the fan-out benchmark)
+                try:
+                    wait([real], timeout=0.5)
+                    break
                 except TimeoutError:
                     pass
                 if task_is_cancelled(own_key):
                     real.release()
                     return BasePayload(tf_hex, None, None, CANCELED_TEXT)
+            return BasePayload(*real.result())
     except Exception:
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
 
