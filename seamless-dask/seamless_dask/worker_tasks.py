@@ -156,8 +156,8 @@ def _fill_dict(
         k: (list(v) if isinstance(v, (list, tuple)) else v) for k, v in payload["tf_dict"].items()
     }
     for pin in payload.get("dependency_pins", ()):
-        payload = inputs[pin]
-        result = None if payload is None else _checksum_and_buffer(payload)[0]
+        upstream = inputs[pin]
+        result = None if upstream is None else _checksum_and_buffer(upstream)[0]
         if result is None:
             raise RuntimeError(f"{RESULT_CHECKSUM_UNAVAILABLE} for dependency pin {pin!r}")
         tf_dict[pin] = [tf_dict[pin][0], tf_dict[pin][1], result]
@@ -177,11 +177,11 @@ def _known_buffers(
     for input_payload in inputs.values():
         if input_payload is None:
             continue
-        checksum, buffer = _checksum_and_buffer(input_payload)
-        if checksum is not None and buffer is not None:
-            known[Checksum(checksum)] = buffer
-    for hexcs, content in (payload.get("inline_buffers") or {}).items():
-        checksum = Checksum(hexcs)
+        hexcs, buffer = _checksum_and_buffer(input_payload)
+        if hexcs is not None and buffer is not None:
+            known[Checksum(hexcs)] = buffer
+    for inline_hex, content in (payload.get("inline_buffers") or {}).items():
+        checksum = Checksum(inline_hex)
         known[checksum] = live_buffer(content, checksum)
     return known
 

@@ -257,6 +257,8 @@ def test_a_result_write_dropped_at_close_leaves_no_database_entry(
     assert last["status"] != "Status: OK", last
     # ... and the database has no entry for it, now that the hashserver answers again
     assert _db_get(database.url, first["tf"]) is None
+
+
 def _db_get_record(url: str, checksum: str) -> dict | None:
     body = json.dumps({"type": "metadata", "checksum": checksum}).encode()
     request = urllib.request.Request(url, data=body, method="GET")
