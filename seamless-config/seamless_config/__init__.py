@@ -22,7 +22,7 @@ from .lifecycle import (
     set_workdir,
 )
 from .seamless_cache import get_seamless_cache
-from .session import get_session_registry
+from .session import get_session_state
 
 __all__ = [
     "ConfigurationError",
@@ -51,5 +51,5 @@ _PRIVATE_GLOBALS = {
 def __getattr__(name: str) -> Any:
     """Live read-only views of the Seamless 1.x private globals (``_initialized``, ...)."""
     if name in _PRIVATE_GLOBALS:
-        return getattr(get_session_registry(), _PRIVATE_GLOBALS[name])
+        return getattr(get_session_state(), _PRIVATE_GLOBALS[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -100,7 +100,7 @@ def collect_entries(workdir: str, *, stage: str | None) -> list[Entry]:
 
 
 def _workdir() -> str:
-    return session.get_session_registry().workdir or os.getcwd()
+    return session.get_session_state().workdir or os.getcwd()
 
 
 def _load_seamless_cache(staged: select.SelectionState, directory: str) -> ClusterSet:

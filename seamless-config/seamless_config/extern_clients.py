@@ -88,7 +88,7 @@ def set_remote_clients(clients: dict[str, Any], in_remote: bool = False) -> None
 
     ``in_remote`` selects the view from inside the cluster (``remote_url``, ``remote_directory``).
     """
-    state = session.get_session_registry()
+    state = session.get_session_state()
     if state.initialized:
         raise FrozenConfigurationError(
             "set_remote_clients() must be called before the configuration is initialized",

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 
 def _refuse_if_frozen(what: str) -> None:
-    if session.get_session_registry().remote_clients_set:
+    if session.get_session_state().remote_clients_set:
         raise FrozenConfigurationError(
             f"{what} is not allowed after set_remote_clients(): the configuration comes from the parent process",
         )
@@ -40,7 +40,7 @@ def _refuse_if_frozen(what: str) -> None:
 def set_workdir(workdir: str | None = _UNSET) -> None:
     """Set the directory whose seamless.yaml is read; without argument, the caller's module directory."""
     _refuse_if_frozen("set_workdir()")
-    state = session.get_session_registry()
+    state = session.get_session_state()
     if workdir is _UNSET:
         workdir = session.caller_directory()
     state.workdir = None if workdir is None else os.path.abspath(os.path.expanduser(workdir))
@@ -49,7 +49,7 @@ def set_workdir(workdir: str | None = _UNSET) -> None:
 
 def get_workdir() -> str | None:
     """The workdir (None means the current directory)."""
-    return session.get_session_registry().workdir
+    return session.get_session_state().workdir
 
 
 def _is_worker() -> bool:
@@ -64,7 +64,7 @@ def init(*, workdir: str | None = _UNSET) -> None:
     An explicit ``workdir`` is honoured; otherwise the caller's module directory is used
     unless set_workdir() was called.
     """
-    state = session.get_session_registry()
+    state = session.get_session_state()
     if _is_worker() or state.initialized:
         return
     if workdir is not _UNSET:
@@ -79,7 +79,7 @@ def set_stage(
 ) -> None:
     """Select stage and substage, reload the configuration and re-activate services on a change."""
     _refuse_if_frozen("set_stage()")
-    state = session.get_session_registry()
+    state = session.get_session_state()
     if workdir is not _UNSET:
         set_workdir(workdir)
     elif not state.set_workdir_called:
@@ -125,7 +125,7 @@ def set_substage(substage: str | None = None) -> None:
 
 def change_stage() -> None:
     """Activate services for the current selection, then mark the configuration initialized."""
-    state = session.get_session_registry()
+    state = session.get_session_state()
     activation.activate_selection()
     state.activated = (select.get_stage(), select.get_substage())
     state.initialized = True
@@ -154,4 +154,4 @@ def reset() -> None:
     get_cluster_registry().reset()
     get_tool_registry().reset()
     get_launch_registry().reset()
-    session.get_session_registry().reset()
+    session.get_session_state().reset()

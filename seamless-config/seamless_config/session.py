@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .registries import register_registry
 
-__all__ = ["SessionState", "caller_directory", "get_session_registry"]
+__all__ = ["SessionState", "caller_directory", "get_session_state"]
 
 
 @dataclass
@@ -26,12 +26,12 @@ class SessionState:
         self.__init__()  # type: ignore[misc]
 
 
-_session_registry = register_registry("seamless_config.session", SessionState())
+_session_state = register_registry("seamless_config.session", SessionState())
 
 
-def get_session_registry() -> SessionState:
+def get_session_state() -> SessionState:
     """The process-wide session state (reset() restores a fresh process)."""
-    return _session_registry
+    return _session_state
 
 
 def caller_directory() -> str | None:

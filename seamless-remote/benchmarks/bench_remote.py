@@ -27,7 +27,7 @@ from seamless.checksum.calculate_checksum import calculate_checksum
 
 from seamless_remote.buffer_client import BufferClient
 from seamless_remote.database_client import DatabaseClient
-from seamless_remote.session import get_session_registry
+from seamless_remote.session import get_http_session_registry
 
 # The test harness's server helpers (common/testing), importable without installing it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common" / "testing"))
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     database = await bench_database(db.url, count=args.db_count)
                 finally:
-                    get_session_registry().close_all()
+                    get_http_session_registry().close_all()
                 return buffers, database
 
             buffers, database = asyncio.run(run())

@@ -29,7 +29,7 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from .errors import ClientClosedError, ServerUnavailableError
-from .session import get_session_registry
+from .session import get_http_session_registry
 from .settings import RetryPolicy, Timeouts, get_retry_policy, get_timeouts
 
 __all__ = ["Client", "Reply", "close_all_clients", "define_extern_client"]
@@ -100,7 +100,7 @@ class Client:
             sock_connect=timeouts.connect,
             sock_read=timeouts.read,
         )
-        registry = get_session_registry()
+        registry = get_http_session_registry()
         async with registry.request(f"{method} {url}", url=self.url, kind=self.kind):
             return await self._attempts(method, url, timeout, data, json, headers)
 
@@ -119,7 +119,7 @@ class Client:
         started = time.monotonic()
         attempt = 0
         reconnected = False
-        registry = get_session_registry()
+        registry = get_http_session_registry()
         while True:
             attempt += 1
             if registry.closing:  # a retry after seamless.close() started
@@ -171,11 +171,11 @@ class Client:
 
     def _close_sessions(self) -> None:
         """Called by seamless-core's shutdown flush."""
-        get_session_registry().close_all()
+        get_http_session_registry().close_all()
 
     def _close_sessions_for_thread(self, thread: threading.Thread) -> None:
         """Called by seamless-core's buffer writer thread when it stops."""
-        get_session_registry().close_for_thread(thread)
+        get_http_session_registry().close_for_thread(thread)
 
 
 def define_extern_client(
@@ -202,4 +202,4 @@ def define_extern_client(
 
 def close_all_clients() -> None:
     """Close every HTTP session (seamless.close() calls this)."""
-    get_session_registry().close_all()
+    get_http_session_registry().close_all()

@@ -14,7 +14,7 @@ from seamless import Checksum
 
 from .client import Client, Reply
 from .errors import ReadOnlyClientError, RemoteHTTPError
-from .session import get_session_registry
+from .session import get_http_session_registry
 
 __all__ = ["DatabaseClient"]
 
@@ -32,7 +32,7 @@ class DatabaseClient(Client):
         self.peak_in_flight = 0
 
     async def _call(self, method: str, body: dict[str, Any]) -> Reply:
-        semaphore = await get_session_registry().get_semaphore("database")
+        semaphore = await get_http_session_registry().get_semaphore("database")
         if semaphore is None:
             return await self._counted(method, body)
         async with semaphore:

@@ -35,7 +35,7 @@ from seamless_config.registries import register_registry
 from .errors import ClientClosedError
 from .settings import get_database_max_inflight
 
-__all__ = ["SessionRegistry", "get_session_registry"]
+__all__ = ["HttpSessionRegistry", "get_http_session_registry"]
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _abort_connections(session: aiohttp.ClientSession) -> None:
 
 def _drop_inflight(state: _LoopState) -> None:
     """Cancel the requests in flight on ``state.loop`` (run on that loop) and abort its
-    connections; `SessionRegistry.request` turns each cancellation into ClientClosedError."""
+    connections; `HttpSessionRegistry.request` turns each cancellation into ClientClosedError."""
     for task in list(state.inflight):
         if not task.done():
             state.dropped.add(task)
@@ -118,7 +118,7 @@ def _release_on_loop(loop: asyncio.AbstractEventLoop, state: _LoopState) -> None
         _release_sync(state)
 
 
-class SessionRegistry:
+class HttpSessionRegistry:
     """Maps each event loop to its aiohttp session (and per-loop semaphores)."""
 
     def __init__(self) -> None:
@@ -307,10 +307,10 @@ class SessionRegistry:
         self.close_idle()
 
 
-_session_registry = register_registry("seamless_remote.session", SessionRegistry())
-seamless.register_close_hook(_session_registry.on_seamless_close)
+_http_session_registry = register_registry("seamless_remote.session", HttpSessionRegistry())
+seamless.register_close_hook(_http_session_registry.on_seamless_close)
 
 
-def get_session_registry() -> SessionRegistry:
-    """The process-wide session registry."""
-    return _session_registry
+def get_http_session_registry() -> HttpSessionRegistry:
+    """The process-wide registry of aiohttp sessions (one per event loop)."""
+    return _http_session_registry

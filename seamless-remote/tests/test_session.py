@@ -18,14 +18,14 @@ from seamless_testing.servers import run_hashserver
 from seamless_remote import buffer_remote
 from seamless_remote.buffer_client import BufferClient
 from seamless_remote.client import define_extern_client
-from seamless_remote.session import get_session_registry
+from seamless_remote.session import get_http_session_registry
 
 
 def test_one_session_per_loop_shared_by_clients(hashserver):
     async def sessions():
-        first = await get_session_registry().get_session()
+        first = await get_http_session_registry().get_session()
         await BufferClient(hashserver.url).has(["0" * 64])
-        assert await get_session_registry().get_session() is first
+        assert await get_http_session_registry().get_session() is first
         return first
 
     a, b = asyncio.run(sessions()), asyncio.run(sessions())
@@ -45,17 +45,17 @@ def test_repeated_sync_resolves_leave_no_open_session(hashserver):
         for _ in range(5):
             # each call runs in a fresh event loop of seamless-core
             assert Checksum(cs).resolve("str") == "resolved many times"
-    registry = get_session_registry()
+    registry = get_http_session_registry()
     assert all(state.session.closed for state in registry._states.values())
 
 
 SEAMLESS_CLOSE = """
 import asyncio, seamless, sys
 from seamless_remote.buffer_client import BufferClient
-from seamless_remote.session import get_session_registry
+from seamless_remote.session import get_http_session_registry
 loop = asyncio.new_event_loop()
 loop.run_until_complete(BufferClient(sys.argv[1]).has(["0" * 64]))
-(state,) = get_session_registry()._states.values()
+(state,) = get_http_session_registry()._states.values()
 assert not state.session.closed
 seamless.close()
 print(state.session.closed)
@@ -80,7 +80,7 @@ from seamless import Buffer
 from seamless.caching import buffer_writer
 from seamless_remote import buffer_remote
 from seamless_remote.client import define_extern_client
-from seamless_remote.session import get_session_registry
+from seamless_remote.session import get_http_session_registry
 
 define_extern_client("hs", "hashserver", url=sys.argv[1], readonly=False)
 buffer_remote.activate(no_main=True, extern_clients=["hs"])
@@ -111,7 +111,7 @@ thread.start()
 wanted = ("promise/" + small.get_checksum().hex(), "/" + big_cs)
 deadline = time.monotonic() + 60
 while time.monotonic() < deadline:
-    inflight = [d for s in list(get_session_registry()._states.values()) for d in s.inflight.values()]
+    inflight = [d for s in list(get_http_session_registry()._states.values()) for d in s.inflight.values()]
     if all(any(w in d for d in inflight) for w in wanted):
         break
     time.sleep(0.05)

@@ -173,7 +173,7 @@ DROPPED_AT_CLOSE_SCRIPT = textwrap.dedent(
     seamless_config.set_remote_clients(json.loads(os.environ["TEST_REMOTE_CLIENTS"]))
     from seamless.caching import buffer_writer
     from seamless.transformer import delayed
-    from seamless_remote.session import get_session_registry
+    from seamless_remote.session import get_http_session_registry
 
     @delayed
     def gated_square(x, gate):
@@ -192,7 +192,7 @@ DROPPED_AT_CLOSE_SCRIPT = textwrap.dedent(
     sys.stdin.readline()  # the hashserver is stopped now, and the gate is open
 
     def inflight():
-        states = list(get_session_registry()._states.values())
+        states = list(get_http_session_registry()._states.values())
         return [d for s in states for d in s.inflight.values()]
 
     while not any(d.startswith("PUT ") for d in inflight()) and time.monotonic() < deadline + 60:

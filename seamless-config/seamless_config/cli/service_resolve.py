@@ -48,7 +48,7 @@ def _load(args: argparse.Namespace) -> None:
     select.select_stage(args.stage or None)
     select.select_substage(args.substage or None)
     if args.workdir is not None:
-        session.get_session_registry().workdir = os.path.abspath(args.workdir)
+        session.get_session_state().workdir = os.path.abspath(args.workdir)
         config_files.load_config_files()
     else:
         config_files.load_cluster_files()
