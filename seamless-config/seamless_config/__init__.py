@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import _compat
 from .errors import ConfigurationError
 from .extern_clients import collect_remote_clients, set_remote_clients
 from .lifecycle import (
@@ -22,7 +23,6 @@ from .lifecycle import (
     set_workdir,
 )
 from .seamless_cache import get_seamless_cache
-from .session import get_session_state
 
 __all__ = [
     "ConfigurationError",
@@ -40,16 +40,7 @@ __all__ = [
     "set_workdir",
 ]
 
-_PRIVATE_GLOBALS = {
-    "_initialized": "initialized",
-    "_set_workdir_called": "set_workdir_called",
-    "_remote_clients_set": "remote_clients_set",
-    "_workdir": "workdir",
-}
-
 
 def __getattr__(name: str) -> Any:
     """Live read-only views of the Seamless 1.x private globals (``_initialized``, ...)."""
-    if name in _PRIVATE_GLOBALS:
-        return getattr(get_session_state(), _PRIVATE_GLOBALS[name])
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _compat.config_global(name)

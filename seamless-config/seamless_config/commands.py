@@ -14,7 +14,7 @@ from . import schema
 from .cluster import ClusterSet
 from .errors import ConfigFileError, ConfigurationError
 from .names import NAME_RULE, name_problem
-from .select import SelectionState, apply_selection, validate_nparallel, validate_timeout
+from .selection_state import SelectionState, apply_selection, validate_nparallel, validate_timeout
 
 __all__ = ["Entry", "apply_entry", "expand_entries", "inherits_from_parent"]
 

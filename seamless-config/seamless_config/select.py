@@ -1,9 +1,11 @@
-"""Selection state: cluster, project, stage, execution, persistent, queue, remote, ... with source tracking.
+"""Selectors and getters of the selection: cluster, project, stage, execution, persistent, queue,
+remote, ... (the Seamless 1.x module ``seamless_config.select``).
 
-Every setting keeps a value, a *source* (None = default, "command" = a command file,
-"environment" = SEAMLESS_CACHE, "manual" = a Python call) and a human-readable *origin*
-("/path/seamless.yaml entry 3"). Values from commands and the environment go back to their
-defaults before each reload; manual values survive until a command sets them again.
+The state itself, with its source tracking, defaults and validation, is in
+:mod:`seamless_config.selection_state`; the pure-Dask policy in
+:mod:`seamless_config.pure_dask_mode`; the 1.x private globals (``_current_cluster``, ...) are
+answered by :mod:`seamless_config._compat`. This module exports all of them under their 1.x
+names, so code written for Seamless 1.x imports what it always did from here.
 
 Defaults: ``execution`` is "remote" when a cluster is selected, else "process";
 ``persistent`` is true when a cluster is selected, else false. An explicit value always wins.
@@ -11,15 +13,47 @@ Defaults: ``execution`` is "remote" when a cluster is selected, else "process";
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from . import _compat
 from . import cluster as _cluster
-from .errors import ConfigurationError, InvalidSelectionError, PureDaskModeError
-from .names import check_name
-from .registries import register_registry
+from .errors import ConfigurationError
+from .pure_dask_mode import (
+    check_remote_redundancy,
+    is_pure_dask_mode,
+    pure_dask_reason,
+)
+from .pure_dask_mode import (
+    require_daskserver_target as require_daskserver_target,
+)
+from .selection_state import (
+    EXECUTION_MODES,
+    PROJECT_TOPLEVEL,
+    REMOTE_TARGETS,
+    SOURCES,
+    SelectionState,
+    get_selection_registry,
+)
+from .selection_state import (
+    TRACKED as TRACKED,
+)
+from .selection_state import (
+    SelectionRegistry as SelectionRegistry,
+)
+from .selection_state import (
+    apply_selection as apply_selection,
+)
+from .selection_state import current_state as _state
+from .selection_state import (
+    validate_name as validate_name,
+)
+from .selection_state import (
+    validate_nparallel as validate_nparallel,
+)
+from .selection_state import (
+    validate_timeout as validate_timeout,
+)
 
 __all__ = [
     "EXECUTION_MODES",
@@ -75,191 +109,6 @@ __all__ = [
     "select_substage",
     "select_timeout",
 ]
-
-PROJECT_TOPLEVEL = "__TOPLEVEL__"
-EXECUTION_MODES = ("process", "spawn", "remote")
-REMOTE_TARGETS = (None, "daskserver", "jobserver")
-SOURCES = (None, "command", "environment", "manual")
-
-TRACKED = (
-    "cluster",
-    "project",
-    "subproject",
-    "execution",
-    "persistent",
-    "record",
-    "queue",
-    "remote",
-    "node",
-)
-"""Settings with source tracking; the ones reset before every reload when not manual."""
-
-_DEFAULTS: dict[str, Any] = {
-    "cluster": None,
-    "project": None,
-    "subproject": None,
-    "execution": "process",
-    "persistent": None,
-    "record": False,
-    "queue": None,
-    "remote": None,
-    "node": None,
-}
-
-
-@dataclass
-class SelectionState:
-    """All selected values. Copied for a reload and committed only when the load succeeds."""
-
-    values: dict[str, Any] = field(default_factory=lambda: dict(_DEFAULTS))
-    sources: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(TRACKED))
-    origins: dict[str, str] = field(default_factory=dict)
-    command_seen: dict[str, bool] = field(
-        default_factory=lambda: {"execution": False, "persistent": False, "record": False}
-    )
-    stage: str | None = None
-    substage: str | None = None
-    queue_cluster: str | None = None
-    nparallel: int | None = None
-    timeout: float | None = None
-
-    def copy(self) -> SelectionState:
-        return copy.deepcopy(self)
-
-    def reset_before_load(self, name: str) -> None:
-        """Put a setting back to its default unless it was set by a Python call."""
-        if self.sources[name] in ("command", "environment"):
-            self.values[name] = _DEFAULTS[name]
-            self.sources[name] = None
-            self.origins.pop(name, None)
-            if name == "queue":
-                self.queue_cluster = None
-        if name in self.command_seen:
-            self.command_seen[name] = False
-
-
-class SelectionRegistry:
-    """Holds the live SelectionState; reset() restores every default (for tests)."""
-
-    def __init__(self) -> None:
-        self.state = SelectionState()
-
-    def reset(self) -> None:
-        self.state = SelectionState()
-
-    def commit(self, state: SelectionState) -> None:
-        self.state = state
-
-
-_selection_registry = register_registry("seamless_config.select", SelectionRegistry())
-
-
-def get_selection_registry() -> SelectionRegistry:
-    """The process-wide selection registry."""
-    return _selection_registry
-
-
-def _state() -> SelectionState:
-    return _selection_registry.state
-
-
-# ---------------------------------------------------------------- validation helpers
-
-
-def validate_name(kind: str, value: Any, *, allow_none: bool = True) -> str | None:
-    """Check a cluster/project/subproject/stage/substage name (see seamless_config.names)."""
-    if value is None and allow_none:
-        return None
-    return check_name(kind, value)
-
-
-def _check_source(source: str | None) -> None:
-    if source not in SOURCES[1:]:
-        raise InvalidSelectionError(
-            "source must be 'command', 'environment' or 'manual'", key="source", value=source
-        )
-
-
-def _set(state: SelectionState, name: str, value: Any, source: str, origin: str | None) -> None:
-    _check_source(source)
-    state.values[name] = value
-    state.sources[name] = source
-    state.origins[name] = origin or ("a Python call" if source == "manual" else source)
-    if name in state.command_seen and source == "command":
-        state.command_seen[name] = True
-
-
-def apply_selection(
-    state: SelectionState,
-    name: str,
-    value: Any,
-    *,
-    source: str = "manual",
-    origin: str | None = None,
-    clusters: _cluster.ClusterSet | None = None,
-) -> None:
-    """Validate and store one setting in ``state`` (the command language and selectors use this)."""
-    if name in ("cluster", "project"):
-        validate_name(name, value, allow_none=(name == "cluster"))
-        if name == "cluster" and value != state.values["cluster"]:
-            state.values["queue"] = None
-            state.queue_cluster = None
-    elif name == "subproject":
-        validate_name("subproject", value)
-    elif name == "execution":
-        if value not in EXECUTION_MODES:
-            raise InvalidSelectionError(
-                f"execution must be one of {', '.join(EXECUTION_MODES)}",
-                key="execution",
-                value=value,
-            )
-    elif name in ("persistent", "record"):
-        if not isinstance(value, bool):
-            raise InvalidSelectionError(f"{name} must be true or false", key=name, value=value)
-    elif name == "remote":
-        if value not in REMOTE_TARGETS:
-            raise InvalidSelectionError(
-                "remote must be null, 'daskserver' or 'jobserver'", key="remote", value=value
-            )
-    elif name == "node":
-        if value is not None:
-            check_name("node", value)
-    elif name == "queue":
-        _validate_queue(state, value, clusters)
-        state.queue_cluster = state.values["cluster"]
-    else:
-        raise InvalidSelectionError("unknown setting", key=name)
-    _set(state, name, value, source, origin)
-
-
-def _validate_queue(
-    state: SelectionState, queue: Any, clusters: _cluster.ClusterSet | None
-) -> None:
-    check_name("queue", queue)
-    cluster_name = state.values["cluster"]
-    if cluster_name is None:
-        raise InvalidSelectionError(
-            "a queue needs a selected cluster",
-            key="queue",
-            value=queue,
-            hint="Put the `cluster` command before `queue`",
-        )
-    clusters = clusters if clusters is not None else _cluster.get_cluster_registry().current
-    definition = clusters.clusters.get(cluster_name)
-    if definition is None:
-        raise InvalidSelectionError(
-            f"cluster '{cluster_name}' is not defined, so it has no queues",
-            key="queue",
-            value=queue,
-        )
-    if queue not in definition.queues:
-        raise InvalidSelectionError(
-            f"cluster '{cluster_name}' has no such queue",
-            key="queue",
-            value=queue,
-            hint=f"Defined queues: {', '.join(definition.queues) or '(none)'}",
-        )
-
 
 # ---------------------------------------------------------------- selectors
 
@@ -324,27 +173,9 @@ def select_nparallel(nparallel: int) -> None:
     _state().nparallel = validate_nparallel(nparallel)
 
 
-def validate_nparallel(nparallel: Any) -> int:
-    if isinstance(nparallel, bool) or not isinstance(nparallel, int) or nparallel < 1:
-        raise InvalidSelectionError(
-            "nparallel must be an integer >= 1", key="nparallel", value=nparallel
-        )
-    return nparallel
-
-
 def select_timeout(timeout: float | None) -> None:
     """Default timeout (seconds) of every transformation; None: no timeout."""
     _state().timeout = validate_timeout(timeout)
-
-
-def validate_timeout(timeout: Any) -> float | None:
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise InvalidSelectionError(
-            "timeout must be a number of seconds > 0, or null", key="timeout", value=timeout
-        )
-    return float(timeout)
 
 
 # ---------------------------------------------------------------- getters
@@ -372,18 +203,12 @@ def get_selected_subproject() -> str | None:
 
 def get_execution() -> str:
     """The execution mode; 'remote' by default when a cluster is selected."""
-    state = _state()
-    if state.sources["execution"] is None and state.values["cluster"] is not None:
-        return "remote"
-    return state.values["execution"]
+    return _state().execution()
 
 
 def get_persistent(cluster: str | None = None) -> bool:
     """Whether results are stored; by default true when ``cluster`` (or a selected cluster) exists."""
-    state = _state()
-    if state.values["persistent"] is not None:
-        return state.values["persistent"]
-    return bool(cluster if cluster is not None else state.values["cluster"])
+    return _state().persistent(cluster)
 
 
 def get_record() -> bool:
@@ -498,120 +323,6 @@ reset_remote_before_load = _resetter("remote")
 reset_node_before_load = _resetter("node")
 
 
-# ---------------------------------------------------------------- remote target and pure-Dask mode
-
-
-def check_remote_redundancy(cluster: str) -> str | None:
-    """The remote target for ``cluster``: the selected one, else the only job server it has.
-
-    Raises ConfigurationError when the cluster has both a jobserver and a daskserver and no
-    ``remote`` was selected.
-    """
-    remote = _state().values["remote"]
-    if remote is not None:
-        return remote
-    definition = _cluster.get_cluster(cluster)
-    has_jobserver = has_daskserver = False
-    for frontend in definition.frontends:
-        if frontend.jobserver is not None and frontend.daskserver is not None:
-            raise ConfigurationError(
-                f"frontend '{frontend.hostname}' of cluster '{cluster}' has both a jobserver and a daskserver",
-                hint="Add `- remote: daskserver` or `- remote: jobserver` to seamless.yaml",
-            )
-        has_jobserver = has_jobserver or frontend.jobserver is not None
-        has_daskserver = has_daskserver or frontend.daskserver is not None
-    if has_jobserver and has_daskserver:
-        raise ConfigurationError(
-            f"cluster '{cluster}' has both a jobserver and a daskserver",
-            hint="Add `- remote: daskserver` or `- remote: jobserver` to seamless.yaml",
-        )
-    if has_jobserver:
-        return "jobserver"
-    if has_daskserver:
-        return "daskserver"
-    return None
-
-
-def is_pure_dask_mode() -> bool:
-    """True when a cluster is selected, execution is remote and persistent is false.
-
-    In this mode only a Dask server is launched, and Seamless transformations are refused.
-    """
-    return (
-        get_selected_cluster() is not None and get_execution() == "remote" and not get_persistent()
-    )
-
-
-def _describe(name: str, value: Any) -> str:
-    state = _state()
-    shown = str(value).lower() if isinstance(value, bool) else value
-    if state.sources.get(name) is None:
-        if name == "execution":
-            return f"execution '{shown}' (the default, because a cluster is selected)"
-        return f"{name} {shown} (the default)"
-    quoted = f"'{shown}'" if isinstance(value, str) else shown
-    return f"{name} {quoted} (from {state.origins.get(name, state.sources[name])})"
-
-
-def pure_dask_reason() -> str | None:
-    """Which settings chose pure-Dask mode (for error messages), or None when not in it."""
-    if not is_pure_dask_mode():
-        return None
-    return (
-        "pure-Dask mode is selected by "
-        + ", ".join(
-            [
-                _describe("cluster", get_selected_cluster()),
-                _describe("execution", get_execution()),
-                _describe("persistent", get_persistent()),
-            ]
-        )
-        + "; to run Seamless transformations set `persistent: true` (needs a hashserver and a database)"
-        " or `execution: process`"
-    )
-
-
-def require_daskserver_target(cluster: str) -> None:
-    """In pure-Dask mode the remote target must be a daskserver; say what to change otherwise."""
-    target = check_remote_redundancy(cluster)
-    if target == "daskserver":
-        return
-    problem = (
-        f"remote target is '{target}'"
-        if target is not None
-        else f"cluster '{cluster}' has no daskserver"
-    )
-    raise PureDaskModeError(
-        f"Pure Dask mode requires a daskserver remote target: {problem}",
-        hint=(pure_dask_reason() or "")
-        + ". Select `remote: daskserver` with a cluster that has a daskserver,"
-        " or set `persistent: true`, or `execution: process`",
-    )
-
-
-_PRIVATE_GLOBALS = {
-    **{f"_current_{name}": name for name in TRACKED},
-    **{f"_{name}_source": name for name in TRACKED},
-    **{f"_{name}_command_seen": name for name in ("execution", "persistent", "record")},
-}
-
-
 def __getattr__(name: str) -> Any:
     """Live read-only views of the Seamless 1.x private globals (``_current_cluster``, ...)."""
-    state = _state()
-    if name == "_current_stage":
-        return state.stage
-    if name == "_current_substage":
-        return state.substage
-    if name == "_queue_cluster":
-        return state.queue_cluster
-    if name == "_current_nparallel":
-        return state.nparallel
-    target = _PRIVATE_GLOBALS.get(name)
-    if target is not None:
-        if name.startswith("_current_"):
-            return state.values[target]
-        if name.endswith("_source"):
-            return state.sources[target]
-        return state.command_seen[target]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return _compat.select_global(name)

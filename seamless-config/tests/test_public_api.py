@@ -115,6 +115,56 @@ def test_all_sorted_and_complete(module_name: str) -> None:
         assert hasattr(module, name), f"{module_name}.{name} is listed but missing"
 
 
+#: names that code imported from seamless_config.select before it was split (besides __all__)
+SELECT_MODULE_NAMES = {
+    "seamless_config.selection_state": [
+        "TRACKED",
+        "SOURCES",
+        "SelectionRegistry",
+        "SelectionState",
+        "apply_selection",
+        "get_selection_registry",
+        "validate_name",
+        "validate_nparallel",
+        "validate_timeout",
+    ],
+    "seamless_config.pure_dask_mode": [
+        "check_remote_redundancy",
+        "is_pure_dask_mode",
+        "pure_dask_reason",
+        "require_daskserver_target",
+    ],
+}
+
+
+@pytest.mark.parametrize("module_name", sorted(SELECT_MODULE_NAMES))
+def test_select_reexports_the_split_modules(module_name: str) -> None:
+    """seamless_config.select still offers every name that moved out of it, as the same object."""
+    from seamless_config import select
+
+    module = importlib.import_module(module_name)
+    for name in SELECT_MODULE_NAMES[module_name]:
+        assert getattr(select, name) is getattr(module, name), name
+    for name in module.__all__:
+        assert name in dir(select) or name == "current_state", f"select lacks {name}"
+
+
+def test_select_uses_the_live_selection_state() -> None:
+    from seamless_config import pure_dask_mode, select, selection_state
+
+    registry = selection_state.get_selection_registry()
+    select.select_cluster("hpc")
+    select.select_persistent(False)
+    assert registry.state is selection_state.current_state()
+    assert registry.state.values["cluster"] == "hpc"
+    assert select.get_execution() == registry.state.execution() == "remote"
+    assert pure_dask_mode.is_pure_dask_mode() and select.pure_dask_reason() is not None
+    fresh = selection_state.SelectionState()
+    registry.commit(fresh)  # a reload commits a new state: every view follows it
+    assert select.get_selected_cluster() is None and select._current_cluster is None
+    assert not select.is_pure_dask_mode()
+
+
 def test_constants() -> None:
     from seamless_config import config_files, select
 
@@ -176,3 +226,5 @@ def test_private_globals_are_live() -> None:
     assert seamless_config._workdir == "/tmp" and seamless_config._set_workdir_called is True
     with pytest.raises(AttributeError):
         select._no_such_global  # noqa: B018
+    with pytest.raises(AttributeError):
+        seamless_config._no_such_global  # noqa: B018

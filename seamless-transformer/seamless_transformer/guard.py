@@ -17,7 +17,7 @@ def pure_dask_reason() -> str | None:
     """Why pure-Dask mode is active (the settings that chose it), or None when it is not."""
     if "seamless_config" not in sys.modules:
         return None
-    for module_name in ("seamless_config.select", "seamless_config.pure_daskserver"):
+    for module_name in ("seamless_config.pure_dask_mode", "seamless_config.pure_daskserver"):
         module = sys.modules.get(module_name)
         func = getattr(module, "pure_dask_reason", None) if module is not None else None
         if func is not None:
