@@ -17,10 +17,9 @@ import argparse
 import dataclasses
 import re
 import sys
+import tomllib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-
-import tomllib
 
 __all__ = [
     "PACKAGES",

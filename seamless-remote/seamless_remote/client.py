@@ -132,7 +132,7 @@ class Client:
                     method, url, data=data, json=json, headers=headers, timeout=timeout
                 ) as response:
                     reply = Reply(response.status, response.headers, await response.read())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise ServerUnavailableError(
                     self.url, kind=self.kind, reason=_describe_timeout(timeouts), attempts=attempt
                 ) from None

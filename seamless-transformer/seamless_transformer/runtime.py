@@ -12,7 +12,7 @@ import os
 import resource
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["RUNTIME_KEYS", "RuntimeMeter", "record_fields"]
@@ -31,7 +31,7 @@ RUNTIME_KEYS = (
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def _cpu() -> tuple[float, float]:

@@ -288,7 +288,7 @@ class WorkerPool:
                         "(twice); it may have crashed or run out of memory"
                     ) from None
                 continue
-            except (asyncio.TimeoutError, TimeoutError):
+            except TimeoutError:
                 logger.info("transformation timed out: terminating worker %s", worker.pid)
                 self._replace(worker)
                 assert timeout is not None
