@@ -142,7 +142,9 @@ def _expect(value: Any, kind: str, *, where: str, key: str, nullable: bool = Tru
     return value
 
 
-def _check_fields(data: Any, table: dict[str, schema.Key], *, where: str, what: str) -> dict:
+def _check_fields(
+    data: Any, table: dict[str, schema.Key], *, where: str, what: str
+) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ClusterDefinitionError(
             f"{what} must be a mapping",
@@ -265,7 +267,7 @@ def _safe_value(name: str, value: Any, *, where: str) -> None:
         _no_control_characters(value, where=where, key=name)
 
 
-def _typed(data: dict, table: dict[str, schema.Key], *, where: str) -> dict[str, Any]:
+def _typed(data: dict[str, Any], table: dict[str, schema.Key], *, where: str) -> dict[str, Any]:
     """Type-check the given fields and fill in the schema defaults for the missing ones."""
     result = {}
     for name, key in table.items():

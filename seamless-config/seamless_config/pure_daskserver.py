@@ -10,13 +10,16 @@ reports :func:`pure_dask_reason`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .errors import MissingDependencyError
 from .launching import launch
 from .registries import register_registry
 from .select import get_selected_cluster, is_pure_dask_mode, pure_dask_reason
 from .tools import configure_pure_daskserver
+
+if TYPE_CHECKING:  # an optional dependency (the pure-dask extra), imported where it is used
+    from distributed import Client
 
 __all__ = [
     "DISABLED",
@@ -38,7 +41,7 @@ class PureDaskRegistry:
     """The mode flag and the connected client (launch payloads: seamless_config.launching)."""
 
     active: bool = False
-    client: Any = None
+    client: Client | None = None
 
     def reset(self) -> None:
         deactivate()
@@ -57,7 +60,7 @@ def is_active() -> bool:
     return _pure_dask_registry.active
 
 
-def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
+def activate(*, no_main: bool = False, queue: str | None = None) -> Client | None:
     """Launch (or reconnect to) the pure Dask server of the selected cluster and connect a Client.
 
     Returns the ``distributed.Client``, or None when DISABLED or ``no_main``.
@@ -87,7 +90,7 @@ def activate(*, no_main: bool = False, queue: str | None = None) -> Any:
     return client
 
 
-def _close(client: Any) -> None:
+def _close(client: Client) -> None:
     try:
         client.close(timeout=2)
     except Exception:  # closing a client whose scheduler is gone must not fail a stage change
@@ -102,6 +105,6 @@ def deactivate() -> None:
         _close(client)
 
 
-def get_client() -> Any:
+def get_client() -> Client | None:
     """The pure-Dask ``distributed.Client``, or None."""
     return _pure_dask_registry.client

@@ -156,7 +156,7 @@ class BufferClient(Client):
                 lengths.append(item)
         return lengths
 
-    async def _list_query(self, endpoint: str, checksums: Sequence[str]) -> list:
+    async def _list_query(self, endpoint: str, checksums: Sequence[str]) -> list[object]:
         checksums = list(checksums)
         if not checksums:
             return []
