@@ -23,6 +23,7 @@ class SessionState:
     """(stage, substage) of the last activation, None before the first one."""
 
     def reset(self) -> None:
+        # re-running the dataclass __init__ restores every default (mypy: unsound in general)
         self.__init__()  # type: ignore[misc]
 
 

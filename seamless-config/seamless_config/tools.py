@@ -326,6 +326,7 @@ def configure_jobserver(
 
 def _cluster_string(definition: Cluster) -> str:
     try:
+        # a type of None is a KeyError too, answered below (mypy: None is not a str key)
         return CLUSTER_STRINGS[definition.type]  # type: ignore[index]
     except KeyError:
         raise ConfigurationError(
