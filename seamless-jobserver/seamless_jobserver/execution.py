@@ -9,7 +9,12 @@ A canceled job (``POST /cancel-transformation``) terminates the worker process r
 job whose ``__meta__`` has a ``timeout`` (seconds) is canceled the same way after it and fails
 with "Transformation timed out after N s". Nothing of either is stored.
 An answer for a non-scratch job is only given once its result buffer is retrievable: a
-database hit whose buffer is gone is recomputed.
+database hit whose buffer is gone is recomputed. A recompute request (the client could not read
+the known result's buffer: gone, or corrupt) skips every lookup: the result buffer this process
+still holds from its own execution is written again, else the job is executed again; either
+way the write replaces the stored copy where the hashserver's directory is reachable (the
+local fast path; over HTTP the hashserver keeps an existing file), then the database entry is
+written again (seamless-database replaces the result of an existing entry).
 """
 
 from __future__ import annotations
@@ -86,6 +91,8 @@ class JobRunner:
         tf = request.tf_checksum
         cache = get_transformation_cache()
         cache.register_transformation(tf, dict(request.transformation_dict))
+        if request.recompute:
+            return await self._recompute(request)
         measured: dict[str, Any] = {}
         result = await cache.evaluate(
             tf,
@@ -112,6 +119,40 @@ class JobRunner:
             return outcome
 
         return execute
+
+    async def _recompute(self, request: RunRequest) -> JobResult:
+        """No lookup: rewrite the buffer held from this process's own execution, or execute."""
+        tf = request.tf_checksum
+        cache = get_transformation_cache()
+        known = cache.get_result(tf)
+        if known is not None and not request.scratch:
+            held = cache.get_result_buffer(known)
+            if held is not None:
+                logger.warning(
+                    "transformation %s: the client cannot read result %s; writing it again "
+                    "from this jobserver's memory",
+                    tf.hex(),
+                    known.hex(),
+                )
+                await persistence.store_result(tf, known, held, scratch=False)
+                return JobResult(known, {}, stored=True)
+        logger.warning(
+            "transformation %s: the client cannot read its result; recomputing it", tf.hex()
+        )
+        cache.forget(tf)
+        measured: dict[str, Any] = {}
+        result = await cache.evaluate(
+            tf,
+            self._execute_func(request, measured),
+            scratch=request.scratch,
+            lookup_database=False,
+            persist=True,
+            latch=_LATCH,
+        )
+        runtime = measured.get("runtime", {})
+        if runtime:
+            await self._write_record(tf, result, runtime)
+        return JobResult(result, runtime, stored=not request.scratch)
 
     async def _ensure(self, request: RunRequest, result: JobResult) -> JobResult:
         if request.scratch:

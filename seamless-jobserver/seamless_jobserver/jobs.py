@@ -1,7 +1,8 @@
 """The jobs of one server: identical concurrent requests share one job; status and cancel.
 
 A job is keyed by its transformation checksum. The first request starts it; every identical
-request that arrives while it runs waits for the same outcome. ``cancel`` marks a running job
+request that arrives while it runs waits for the same outcome (a recompute request does not
+join an ordinary job, which may answer from the cache: it waits for it, then starts its own). ``cancel`` marks a running job
 canceled: its waiters get :class:`~seamless_jobserver.errors.JobCanceledError` at once and the
 job's task is cancelled, which terminates the worker process running it (seamless_transformer's
 worker pool replaces it with a fresh one; nothing of the job is stored). Finished statuses are
@@ -73,6 +74,9 @@ class JobRegistry:
         """The result of ``request``: joins a running identical job, or starts one."""
         key = request.tf_checksum.hex()
         job = self._running.get(key)
+        while job is not None and request.recompute and not job.request.recompute:
+            await asyncio.wait([job.outcome])
+            job = self._running.get(key)
         if job is None:
             task = asyncio.get_running_loop().create_task(self._run(request))
             job = Job(request, task)

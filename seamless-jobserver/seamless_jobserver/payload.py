@@ -35,6 +35,9 @@ class RunRequest:
     scratch: bool
     strict_dunder: bool
     record: bool
+    #: the client cannot read the known result's buffer: execute again, do not look it up
+    #: (request header ``Seamless-Recompute``, not part of the 1.x body)
+    recompute: bool = False
 
 
 def _flag(body: dict[str, Any], name: str) -> bool:

@@ -11,19 +11,23 @@
 A success also carries the header ``Seamless-Result-Stored: database`` when this server wrote
 the result and its execution record to the database (seamless-jobserver 0.3.0 leaves that to
 the client; clients that do not know the header write them again, harmlessly).
+A request with the header ``Seamless-Recompute: 1`` (our extension: the client cannot read the
+known result's buffer) is executed again without any lookup and its new buffer replaces the
+stored one; the answer then carries ``Seamless-Recompute: done``.
 A request counts as activity for the inactivity timeout for as long as it is being answered
 (so a running job keeps the server up).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from seamless_remote.jobserver_remote import STORED_HEADER
+from seamless_remote.jobserver_remote import RECOMPUTE_HEADER, STORED_HEADER
 from seamless_transformer import persistence
 
 from ._status_file import InactivityMonitor
@@ -68,6 +72,8 @@ def _make_run_handler(record: bool) -> Handler:
     async def run_transformation(request: web.Request) -> web.Response:
         try:
             run_request = parse_run_request(await request.read())
+            if request.headers.get(RECOMPUTE_HEADER) == "1":
+                run_request = dataclasses.replace(run_request, recompute=True)
             if run_request.record != record:
                 raise RecordModeMismatchError(requested=run_request.record, server=record)
         except BadRequestError as exc:
@@ -85,7 +91,9 @@ def _make_run_handler(record: bool) -> Handler:
         except Exception as exc:  # noqa: BLE001  (the error text is the answer, as in 1.x)
             logger.info("transformation %s failed: %s", tf, exc)
             return web.Response(status=500, text=str(exc) or type(exc).__name__)
-        headers = {STORED_HEADER: "database"} if persistence.is_persistent() else None
+        headers = {STORED_HEADER: "database"} if persistence.is_persistent() else {}
+        if run_request.recompute:
+            headers[RECOMPUTE_HEADER] = "done"
         return web.json_response(
             {
                 "result_checksum": result.result_checksum.hex(),

@@ -4,6 +4,12 @@ Protocol (Seamless 1.x): `GET /run-transformation` with a JSON body
 `{transformation_dict, tf_checksum, tf_dunder, scratch, strict_dunder, record}`;
 `POST /cancel-transformation/<tf>`; `GET /transformation-status/<tf>`. `activate()` launches
 the jobserver of the selected cluster through remote-http-launcher.
+
+Recompute (our extension, DESIGN.md point 14): `run_transformation(..., recompute=True)` sends
+the request header `Seamless-Recompute: 1` (a lost or corrupt result buffer: execute again,
+do not look the transformation up). Our jobserver answers with the same header set to `done`;
+a Seamless 1.x jobserver ignores the header (the body is unchanged), and the answer then says
+`recomputed: False`.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from .registry import get_remote_registry
 __all__ = [
     "DISABLED",
     "JobserverClient",
+    "RECOMPUTE_HEADER",
     "STORED_HEADER",
     "activate",
     "cancel_transformation",
@@ -40,6 +47,8 @@ DISABLED = False
 _CANCELED = "Transformation was canceled"
 #: response header of our jobserver: the result and its execution record are in the database
 STORED_HEADER = "Seamless-Result-Stored"
+#: request header: recompute, do not look up (value "1"); response header: done (value "done")
+RECOMPUTE_HEADER = "Seamless-Recompute"
 
 
 class JobserverClient(Client):
@@ -59,9 +68,11 @@ class JobserverClient(Client):
         scratch: bool = False,
         strict_dunder: bool = False,
         record: bool = False,
+        recompute: bool = False,
     ) -> dict[str, Any]:
         """Run remotely; a dict with `result_checksum` (a Checksum) or `remote_job_written`,
-        and `stored_by_server` (True when the server wrote the result to the database)."""
+        `stored_by_server` (True when the server wrote the result to the database) and
+        `recomputed` (True when ``recompute`` was asked for and the server did so)."""
         tf = Checksum(tf_checksum).hex()
         body = {
             "transformation_dict": transformation_dict,
@@ -72,7 +83,12 @@ class JobserverClient(Client):
             "record": record,
         }
         try:
-            reply = await self._request("GET", "run-transformation", json=body)
+            reply = await self._request(
+                "GET",
+                "run-transformation",
+                json=body,
+                headers={RECOMPUTE_HEADER: "1"} if recompute else None,
+            )
         except asyncio.CancelledError:
             await asyncio.shield(self.cancel_transformation(tf))
             raise
@@ -99,6 +115,7 @@ class JobserverClient(Client):
             answer["result_checksum"] = Checksum(answer["result_checksum"])
         # seamless-jobserver 0.3.0 leaves the database writes to the client; ours says so
         answer["stored_by_server"] = reply.headers.get(STORED_HEADER) == "database"
+        answer["recomputed"] = recompute and reply.headers.get(RECOMPUTE_HEADER) == "done"
         return answer
 
     async def cancel_transformation(self, tf_checksum: Checksum | str) -> bool:
@@ -170,8 +187,10 @@ async def run_transformation(
     scratch: bool = False,
     strict_dunder: bool = False,
     record: bool = False,
+    recompute: bool = False,
 ) -> dict[str, Any]:
-    """Run a transformation dict on the active jobserver."""
+    """Run a transformation dict on the active jobserver (``recompute``: see the module
+    docstring)."""
     return await _client().run_transformation(
         transformation_dict,
         tf_checksum=tf_checksum,
@@ -179,6 +198,7 @@ async def run_transformation(
         scratch=scratch,
         strict_dunder=strict_dunder,
         record=record,
+        recompute=recompute,
     )
 
 

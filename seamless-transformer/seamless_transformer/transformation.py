@@ -394,21 +394,23 @@ class Transformation:
     async def _compute_impl(self, require_value: bool) -> Checksum | None:
         check_not_pure_dask("compute a transformation")
         executor = choose_executor(self)
+        # The result is known but its buffer cannot be read (lost or corrupt): execute again,
+        # and tell the executor not to look the transformation up either.
+        recompute = self._result_checksum is not None
         if executor.accepts_dependencies and self.dependencies:
-            return await self._compute_unconstructed(executor)
+            return await self._compute_unconstructed(executor, recompute)
         tf_checksum = await self._construction_core()
         if tf_checksum is None:
             return None
         cache = get_transformation_cache()
-        if self._result_checksum is not None:
-            # The result is known but its buffer is gone: execute again.
+        if recompute:
             cache.forget(tf_checksum)
         try:
             result = await cache.evaluate(
                 tf_checksum,
-                lambda: self._execute_on(executor),
+                lambda: self._execute_on(executor, recompute),
                 scratch=self.scratch,
-                lookup_database=self._result_checksum is None,
+                lookup_database=not recompute,
                 persist=not executor.remote,
                 latch="remote" if executor.remote else "local",
             )
@@ -422,37 +424,64 @@ class Transformation:
             self._result_buffer = cache.get_result_buffer(result)
         return result
 
-    async def _execute_on(self, executor: Executor) -> ExecutionResult:
+    async def _execute_on(self, executor: Executor, recompute: bool = False) -> ExecutionResult:
         """Hand the constructed transformation to ``executor`` (uploading what it needs)."""
         if executor.remote:
             await self.write_buffers()
+            try:
+                outcome = await self._run_executor(executor, recompute)
+            except TransformationError as exc:
+                # the remote side could not read an upstream result (an input): recompute
+                # those and try once more
+                if not await self._repair_upstream(str(exc)):
+                    raise
+                outcome = await self._run_executor(executor, recompute)
         else:
             assert self._tf_buffer is not None  # constructed before it is executed
             persistence.queue_upload(self.input_buffers() + [self._tf_buffer])
             # upstream results are inputs; one lost or corrupt in storage is recomputed
             await asyncio.gather(*(dep._ensure_result_buffer() for dep in self.upstream.values()))
-        outcome = await self._run_executor(executor)
+            outcome = await self._run_executor(executor, recompute)
         if outcome.buffer is not None:
             self._result_buffer = outcome.buffer
         return outcome
 
-    async def _run_executor(self, executor: Executor) -> ExecutionResult:
+    async def _repair_upstream(self, error: str) -> bool:
+        """After a remote failure whose text names the result checksum of an upstream
+        transformation: recompute that result if its buffer cannot be read; True if any was."""
+        suspects = [
+            dep
+            for dep in self.upstream.values()
+            if dep._result_checksum is not None
+            and dep._result_buffer is None
+            and dep._result_checksum.hex() in error
+        ]
+        repaired = False
+        for dep in suspects:
+            if await dep._fetch_result_buffer() is not None:
+                await dep._ensure_result_buffer()  # logs the warning, recomputes, stores
+                repaired = True
+        return repaired
+
+    async def _run_executor(self, executor: Executor, recompute: bool = False) -> ExecutionResult:
         """``executor.execute(self)`` under the timeout (unless the executor enforces it itself,
         e.g. not counting the wait for a free worker); cancel() knows who runs the work."""
         self._running_on = executor
         timeout = None if getattr(executor, "enforces_timeout", False) else self.timeout
         try:
-            return await run_with_timeout(executor.execute(self), timeout)
+            return await run_with_timeout(executor.execute(self, recompute=recompute), timeout)
         finally:
             if self._running_on is executor:
                 self._running_on = None
 
-    async def _compute_unconstructed(self, executor: Executor) -> Checksum | None:
+    async def _compute_unconstructed(
+        self, executor: Executor, recompute: bool = False
+    ) -> Checksum | None:
         """An executor that schedules the upstream dependencies itself (Dask) gets the
         transformation before its checksum is known."""
         try:
             await self.write_buffers()
-            result = (await self._run_executor(executor)).checksum
+            result = (await self._run_executor(executor, recompute)).checksum
         except _CONFIGURATION_ERRORS:
             raise
         except Exception as exc:

@@ -32,7 +32,7 @@ class InProcessBackend(Executor):
     def claims_unselected_work(self) -> bool:
         return self.claims
 
-    async def execute(self, transformation):
+    async def execute(self, transformation, *, recompute=False):
         return ExecutionResult(await self.compute(transformation))
 
     async def compute(self, transformation):
@@ -52,7 +52,7 @@ class InProcessBackend(Executor):
 class FailingBackend(Executor):
     remote = True
 
-    async def execute(self, transformation):
+    async def execute(self, transformation, *, recompute=False):
         raise ConnectionError("cluster unreachable")
 
 
@@ -195,7 +195,7 @@ def test_executor_without_dependency_support_gets_constructed_transformations(re
     class Constructed(Executor):
         remote = True
 
-        async def execute(self, transformation):
+        async def execute(self, transformation, *, recompute=False):
             assert transformation.dependencies == {}
             seen.append(transformation.checksum)
             return await get_executor("process").execute(transformation)

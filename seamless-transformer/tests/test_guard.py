@@ -19,7 +19,7 @@ class RecordingBackend(Executor):
     def __init__(self) -> None:
         self.calls = []
 
-    async def execute(self, transformation):
+    async def execute(self, transformation, *, recompute=False):
         self.calls.append(transformation)
         raise AssertionError("must not be reached")
 

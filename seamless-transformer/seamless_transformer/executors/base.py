@@ -42,8 +42,16 @@ class Executor(Protocol):
     remote: bool = False
     accepts_dependencies: bool = False
 
-    async def execute(self, transformation: Transformation) -> ExecutionResult:
+    async def execute(
+        self, transformation: Transformation, *, recompute: bool = False
+    ) -> ExecutionResult:
         """Run ``transformation``; its result checksum (and buffer, when this process has it).
+
+        ``recompute``: a result is known for this transformation but its buffer cannot be read
+        (lost, or corrupt in storage). Do not look the transformation up (memory, database,
+        finished work of other clients): execute it again and store the new buffer so that it
+        replaces the stored copy (the database entry is written again, too). An executor that
+        always executes (``process``, ``spawn``) can ignore it.
 
         Raise on failure: the exception text becomes ``transformation.exception``.
         """

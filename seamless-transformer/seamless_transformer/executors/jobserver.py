@@ -12,10 +12,15 @@ leaves those to the client, so without our server's ``Seamless-Result-Stored`` h
 executor writes them). A jobserver error becomes the transformation's exception text, and
 cancelling the request (``Transformation.cancel()``, a timeout) cancels the job on the server
 (``JobserverClient.run_transformation``), which terminates the worker process running it.
+``recompute`` (a known result whose buffer cannot be read) travels as the request header
+``Seamless-Recompute``: our jobserver then executes again and replaces the stored buffer; a
+Seamless 1.x jobserver ignores the header and answers from its cache (logged as a warning; the
+Transformation then reports that the result cannot be read).
 """
 
 from __future__ import annotations
 
+import logging
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -30,6 +35,8 @@ if TYPE_CHECKING:
     from ..transformation import Transformation
 
 __all__ = ["JobserverExecutor", "jobserver_is_active"]
+
+logger = logging.getLogger(__name__)
 
 
 def _jobserver_remote() -> ModuleType:
@@ -67,7 +74,9 @@ class JobserverExecutor(Executor):
         """A jobserver is active (only then is it chosen without ``remote: jobserver``)."""
         return jobserver_is_active()
 
-    async def execute(self, transformation: Transformation) -> ExecutionResult:
+    async def execute(
+        self, transformation: Transformation, *, recompute: bool = False
+    ) -> ExecutionResult:
         """The result checksum of ``transformation``, computed (or found) by the jobserver."""
         from seamless_remote.errors import JobserverError, TransformationCanceledError
 
@@ -84,6 +93,7 @@ class JobserverExecutor(Executor):
                 tf_dict,
                 tf_checksum=tf_checksum,
                 scratch=transformation.scratch,
+                recompute=recompute,
             )
         except TransformationCanceledError:
             raise TransformationError("Transformation was canceled") from None
@@ -96,6 +106,14 @@ class JobserverExecutor(Executor):
                 f"The jobserver did not compute transformation {tf_checksum.hex()}: {answer!r}"
             )
         result = Checksum(answer["result_checksum"])
+        if recompute and not answer.get("recomputed"):
+            logger.warning(
+                "Transformation %s: the jobserver did not recompute it (a Seamless 1.x "
+                "jobserver ignores the request); its answer %s may point at the same "
+                "unreadable buffer",
+                tf_checksum.hex(),
+                result.hex(),
+            )
         if not answer.get("stored_by_server") and persistence.is_persistent():
             # seamless-jobserver 0.3.0 (Seamless 1.x) leaves the database writes to the client
             await persistence.set_transformation_result(tf_checksum, result)

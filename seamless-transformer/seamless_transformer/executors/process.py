@@ -28,8 +28,11 @@ class ProcessExecutor(Executor):
     #: a thread cannot be killed: its code runs on, its result is discarded
     stops_work_on_cancel = False
 
-    async def execute(self, transformation: Transformation) -> ExecutionResult:
-        """Execute in a fresh thread of this process."""
+    async def execute(
+        self, transformation: Transformation, *, recompute: bool = False
+    ) -> ExecutionResult:
+        """Execute in a fresh thread of this process (always executes: ``recompute`` changes
+        nothing)."""
         from ..execute import execute_in_process
 
         return await execute_in_process(

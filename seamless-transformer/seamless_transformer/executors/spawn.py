@@ -30,8 +30,11 @@ class SpawnExecutor(Executor):
     #: cancel terminates (and replaces) the worker process running the transformation
     stops_work_on_cancel = True
 
-    async def execute(self, transformation: Transformation) -> ExecutionResult:
-        """Execute in a worker of the pool (started on first use)."""
+    async def execute(
+        self, transformation: Transformation, *, recompute: bool = False
+    ) -> ExecutionResult:
+        """Execute in a worker of the pool (started on first use); always executes, so
+        ``recompute`` changes nothing."""
         from ..cancel import run_with_timeout
         from ..execute import execute_in_process, resolve_inputs
         from ..worker_pool import get_worker_pool_registry
