@@ -15,11 +15,19 @@ worker.
 
 Futures are cached by checksum (:class:`~seamless_dask.future_cache.FutureCache`): pinned while
 unfinished, expiring ``seamless-dask.future-cache.ttl`` after completion.
+
+Recompute (``compute_transformation(..., recompute=True)``: the known result's buffer cannot be
+read): no lookup and no reuse of earlier submissions; the work goes under recompute keys (see
+:mod:`seamless_dask.keys`) with ``recompute`` in the payload, so the worker executes again and
+its write replaces the stored buffer. When a submission fails because an input buffer could not
+be loaded (its checksum is named in the error), that loader is dropped and the next one for the
+checksum gets a fresh key (the caller may repair the buffer and retry).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 import threading
 import time
@@ -54,6 +62,7 @@ if TYPE_CHECKING:
     from .dummy_scheduler import DummySchedulerHandle
 
 PLACEHOLDER_CHECKSUM = "0" * 64
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 WORKER_PLUGIN_NAME = "seamless-worker-setup"
 
 
@@ -94,6 +103,8 @@ class SeamlessDaskClient:
         self._workers = int(worker_plugin_workers or get_setting("seamless-workers"))
         self._remote_clients = None if remote_clients is None else dict(remote_clients)
         self._fat_checksum_cache: FutureCache[distributed.Future] = FutureCache(ttl=fat_future_ttl)
+        #: checksums whose last load may have failed: the next loader gets a fresh key
+        self._stale_loads: set[str] = set()
         self._tf_cache: FutureCache[TransformationFutures] = FutureCache(ttl=fat_future_ttl)
         self._by_transformation: weakref.WeakKeyDictionary[
             Transformation, TransformationFutures
@@ -188,6 +199,9 @@ class SeamlessDaskClient:
             future = self._fat_checksum_cache.get(hexcs)
             if future is not None and future.status not in ("cancelled", "lost"):
                 return future
+            if hexcs in self._stale_loads:
+                self._stale_loads.discard(hexcs)
+                key = _keys.fresh_fat_checksum_key(hexcs)
             future = self._client.submit(
                 load_fat_checksum,
                 hexcs,
@@ -255,6 +269,7 @@ class SeamlessDaskClient:
         scratch: bool,
         resources: Mapping[str, Any] | None,
         dependencies: dict[str, TransformationFutures],
+        recompute: bool = False,
     ) -> TransformationFutures:
         prio = self._priorities()
         payload = {
@@ -270,6 +285,8 @@ class SeamlessDaskClient:
             # Case 1: the database was checked just before submission; identical concurrent
             # work is deduplicated by the key. The dependency case checks on the worker.
             "lookup_database": tf_checksum is None,
+            # the known result's buffer cannot be read: execute again, no lookup at all
+            "recompute": recompute,
         }
         if tf_checksum is None:
             keys = _keys.provisional_keys(uuid.uuid4().hex)
@@ -282,7 +299,10 @@ class SeamlessDaskClient:
                 pure=False,
             )
         else:
-            keys = _keys.transformation_keys(tf_checksum, resources=resources)
+            if recompute:
+                keys = _keys.recompute_keys(tf_checksum, resources=resources)
+            else:
+                keys = _keys.transformation_keys(tf_checksum, resources=resources)
             base = self._client.submit(
                 run_base,
                 payload,
@@ -301,7 +321,7 @@ class SeamlessDaskClient:
             priority=prio["base"],
             dependencies=dependencies,
         )
-        if tf_checksum is not None:
+        if tf_checksum is not None and not recompute:
             self._tf_cache.put(keys["base"], futures, [base])
         return futures
 
@@ -316,20 +336,22 @@ class SeamlessDaskClient:
         return result
 
     async def ensure_futures(
-        self, transformation: Transformation, *, lookup: bool = True
+        self, transformation: Transformation, *, lookup: bool = True, recompute: bool = False
     ) -> TransformationFutures | Checksum:
         """Live futures for ``transformation`` (submitting what is missing), or its result
         checksum when it is already known (nothing submitted).
 
         ``lookup=False`` skips the memory/database lookup of ``transformation`` itself (not of
         its dependencies): for callers that just did it, like seamless_transformer.
+        ``recompute=True``: its known result's buffer cannot be read; no lookup, no earlier
+        submission reused, executed again under recompute keys (not its dependencies).
         """
         from seamless import Checksum
 
         from seamless_transformer.errors import TransformationError
 
         known = self._by_transformation.get(transformation)
-        if known is not None and known.alive():
+        if known is not None and known.alive() and not recompute:
             return known
         resources = transformation.resources
         scratch = transformation.scratch
@@ -349,10 +371,14 @@ class SeamlessDaskClient:
                 results[pin] = Checksum(sub).hex()
         if not dep_futures:
             tf_checksum = transformation.construct_from(results)
-            result = await self._lookup(tf_checksum) if lookup else None
+            result = await self._lookup(tf_checksum) if lookup and not recompute else None
             if result is not None:
                 return result
-            cached = self.get_transformation_futures(tf_checksum, resources=resources)
+            cached = (
+                None
+                if recompute
+                else self.get_transformation_futures(tf_checksum, resources=resources)
+            )
             if cached is not None:
                 self._by_transformation[transformation] = cached
                 transformation._dask_futures = cached
@@ -373,6 +399,7 @@ class SeamlessDaskClient:
                 scratch=scratch,
                 resources=resources,
                 dependencies={},
+                recompute=recompute,
             )
         else:
             template = {**results, **{pin: PLACEHOLDER_CHECKSUM for pin in dep_futures}}
@@ -397,6 +424,7 @@ class SeamlessDaskClient:
                 scratch=scratch,
                 resources=resources,
                 dependencies=dep_futures,
+                recompute=recompute,
             )
         self._by_transformation[transformation] = futures
         transformation._dask_futures = futures  # the 1.x name (tests ask who_has base.key)
@@ -414,18 +442,20 @@ class SeamlessDaskClient:
         return await gatherer.result(future)
 
     async def compute_transformation(
-        self, transformation: Transformation, *, lookup: bool = True
+        self, transformation: Transformation, *, lookup: bool = True, recompute: bool = False
     ) -> Checksum:
         """Compute ``transformation`` through Dask; its result Checksum (raises on exception).
 
         ``lookup=False``: the caller already checked memory and database for it.
+        ``recompute=True``: its known result's buffer cannot be read; execute it again (see
+        :meth:`ensure_futures`).
         """
         from seamless import Checksum
 
         from seamless_transformer.errors import TransformationError
         from seamless_transformer.transformation_cache import get_transformation_cache
 
-        submitted = await self.ensure_futures(transformation, lookup=lookup)
+        submitted = await self.ensure_futures(transformation, lookup=lookup, recompute=recompute)
         if not isinstance(submitted, TransformationFutures):
             return Checksum(submitted)
         try:
@@ -435,6 +465,7 @@ class SeamlessDaskClient:
             raise
         if exc is not None:
             self._forget(transformation, submitted)
+            self._drop_failed_loads(exc)
             raise TransformationError(exc.rstrip("\n"))
         if result is None or len(result) != 64:
             raise TransformationError(f"Invalid Dask result checksum: {result!r}")
@@ -454,6 +485,14 @@ class SeamlessDaskClient:
         if tf_hex is not None:
             cache.register_result(Checksum(tf_hex), Checksum(result))
         return Checksum(result)
+
+    def _drop_failed_loads(self, error: str) -> None:
+        """Drop the cached loaders of the checksums an error text names (a failed load keeps
+        its failure in its finished future); their next loader gets a fresh key."""
+        with self._lock:
+            for hexcs in set(_HEX64.findall(error)):
+                if self._fat_checksum_cache.pop(hexcs) is not None:
+                    self._stale_loads.add(hexcs)
 
     def _forget(self, transformation: Transformation, futures: TransformationFutures) -> None:
         if self._by_transformation.get(transformation) is futures:

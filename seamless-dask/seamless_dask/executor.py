@@ -60,8 +60,9 @@ def _client() -> SeamlessDaskClient | None:
     return client
 
 
-async def _run_locally(transformation: Transformation) -> Checksum:
-    """Permission refused: compute the dependencies, then run in this process."""
+async def _run_locally(transformation: Transformation, recompute: bool = False) -> Checksum:
+    """Permission refused: compute the dependencies, then run in this process (``recompute``:
+    without cache lookups)."""
     from seamless_transformer.errors import TransformationError
     from seamless_transformer.execute import run_transformation_dict_async
 
@@ -70,7 +71,10 @@ async def _run_locally(transformation: Transformation) -> Checksum:
             raise TransformationError(f"Dependency has an exception. (pin {pin!r})")
     tf_checksum = transformation.construct_from()
     return await run_transformation_dict_async(
-        transformation.build_dict(), tf_checksum=tf_checksum, scratch=transformation.scratch
+        transformation.build_dict(),
+        tf_checksum=tf_checksum,
+        scratch=transformation.scratch,
+        force=recompute,
     )
 
 
@@ -84,13 +88,16 @@ class DaskExecutor(Executor):
     #: and writes nothing (see the README, "Cancel and timeouts")
     stops_work_on_cancel = False
 
-    async def execute(self, transformation: Transformation) -> ExecutionResult:
-        """The result checksum of ``transformation``, computed (or found) through Dask."""
+    async def execute(
+        self, transformation: Transformation, *, recompute: bool = False
+    ) -> ExecutionResult:
+        """The result checksum of ``transformation``, computed (or found) through Dask;
+        ``recompute``: executed again, no lookup (its known result's buffer cannot be read)."""
         from seamless import Checksum
 
-        return ExecutionResult(Checksum(await self.compute(transformation)))
+        return ExecutionResult(Checksum(await self.compute(transformation, recompute=recompute)))
 
-    async def compute(self, transformation: Transformation) -> Checksum:
+    async def compute(self, transformation: Transformation, *, recompute: bool = False) -> Checksum:
         """Result checksum of ``transformation``, computed (or found) through Dask."""
         client = _client()
         if client is None:
@@ -99,16 +106,20 @@ class DaskExecutor(Executor):
 
         # seamless_transformer looked up memory and database before handing over a
         # transformation without dependencies; with dependencies it could not
-        lookup = bool(transformation.dependencies)
+        lookup = bool(transformation.dependencies) and not recompute
         manager = get_permission_registry().manager if _nested() else None
         if manager is None:
-            return await client.compute_transformation(transformation, lookup=lookup)
+            return await client.compute_transformation(
+                transformation, lookup=lookup, recompute=recompute
+            )
         while not await manager.request():
             if not manager.should_retry():
-                return await _run_locally(transformation)
+                return await _run_locally(transformation, recompute)
             await asyncio.sleep(get_seconds("throttle.retry-delay"))
         try:
-            return await client.compute_transformation(transformation, lookup=lookup)
+            return await client.compute_transformation(
+                transformation, lookup=lookup, recompute=recompute
+            )
         finally:
             manager.release()
 

@@ -16,6 +16,11 @@ Input-buffer loaders (``fat_checksum-<cs>``) never carry resources: loading a bu
 depend on them. The underscore spelling keeps them apart from result forwarders (``fat-<tf>``).
 Provisional keys (dependency case: the transformation checksum is not known yet) carry a
 random token instead of a checksum; the real work is then submitted under the deterministic key.
+Recompute keys (``<kind>-recompute<token>-...-<checksum>``) and fresh loader keys
+(``fat_checksum-retry<token>-<checksum>``) carry a random token too: a result whose stored
+buffer cannot be read is computed again, and a buffer whose load failed is loaded again, under
+a key that no earlier (finished, still held) task has, so the scheduler cannot hand back the
+old outcome.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ THIN = "thin"
 FAT = "fat"
 FAT_CHECKSUM = "fat_checksum"
 PROVISIONAL = "provisional"
+RECOMPUTE = "recompute"
 TASK_KINDS = (BASE, THIN, FAT)
 
 
@@ -80,6 +86,24 @@ def fat_checksum_key(checksum: Checksum | str) -> str:
     return f"{FAT_CHECKSUM}-{_hex(checksum)}"
 
 
+def recompute_keys(
+    tf_checksum: Any, *, resources: Mapping[str, Any] | None = None, token: str | None = None
+) -> dict[str, str]:
+    """Keys of base, thin and fat for executing a transformation again (its known result's
+    buffer cannot be read); never shared with the deterministic keys."""
+    token = token or uuid.uuid4().hex[:16]
+    return {
+        kind: f"{kind}-{RECOMPUTE}{token}-{key.split('-', 1)[1]}"
+        for kind, key in transformation_keys(tf_checksum, resources=resources).items()
+    }
+
+
+def fresh_fat_checksum_key(checksum: Any, token: str | None = None) -> str:
+    """A loader key for ``checksum`` that no earlier task has (its last load failed)."""
+    token = token or uuid.uuid4().hex[:16]
+    return f"{FAT_CHECKSUM}-retry{token}-{_hex(checksum)}"
+
+
 def provisional_keys(token: str | None = None) -> dict[str, str]:
     """Keys for a transformation whose checksum depends on upstream results not yet known."""
     token = token or uuid.uuid4().hex
@@ -107,12 +131,15 @@ __all__ = [
     "FAT",
     "FAT_CHECKSUM",
     "PROVISIONAL",
+    "RECOMPUTE",
     "TASK_KINDS",
     "THIN",
     "checksum_of_key",
     "fat_checksum_key",
+    "fresh_fat_checksum_key",
     "is_provisional",
     "provisional_keys",
+    "recompute_keys",
     "resource_tag",
     "transformation_key",
     "transformation_keys",

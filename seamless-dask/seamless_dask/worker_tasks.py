@@ -8,7 +8,10 @@ Base tasks run the transformation through seamless_transformer's transformation 
 database, in-flight latch), then check whether Dask still wants the result (cooperative
 cancellation: a task released by every client is "cancelled" on its worker) and only then
 persist it: result buffer first, then the database entry, then a minimal execution record
-(``remote_target: "daskserver"``, best-effort).
+(``remote_target: "daskserver"``, best-effort). A payload with ``recompute`` (the client cannot
+read the known result's buffer: lost or corrupt) skips memory and database and executes again;
+the buffer write then replaces the stored copy (where the hashserver's directory is reachable:
+the local fast path), and the database entry is written again.
 """
 
 from __future__ import annotations
@@ -192,8 +195,10 @@ async def _evaluate(
     scratch: bool,
     lookup_database: bool = True,
     known: Mapping[Checksum, Buffer] | None = None,
+    recompute: bool = False,
 ) -> tuple[Checksum, ExecutionResult | None]:
     """Memory, then database, then execution (not persisted yet): (result, outcome or None).
+    ``recompute``: no lookup at all, execution.
 
     Deliberately not the transformation cache's in-flight latch: with in-process workers the
     submitting client holds that latch for this very checksum while it waits for Dask.
@@ -205,8 +210,8 @@ async def _evaluate(
 
     cache = get_transformation_cache()
     cache.register_transformation(tf_checksum, tf_dict)
-    result = cache.get_result(tf_checksum)
-    if result is None and lookup_database:
+    result = None if recompute else cache.get_result(tf_checksum)
+    if result is None and lookup_database and not recompute:
         result = await persistence.get_transformation_result(tf_checksum)
     if result is not None:
         return result, None
@@ -224,10 +229,13 @@ async def _evaluate_and_store(
     scratch: bool,
     lookup_database: bool,
     known: Mapping[Checksum, Buffer],
+    recompute: bool = False,
 ) -> tuple[Checksum, ExecutionResult | None, bool]:
     """``_evaluate``, then (unless Dask no longer wants the task) ``_store``, in one trip to
     the event loop: (result, outcome or None, cancelled)."""
-    result, outcome = await _evaluate(tf_dict, tf_checksum, scratch, lookup_database, known)
+    result, outcome = await _evaluate(
+        tf_dict, tf_checksum, scratch, lookup_database, known, recompute
+    )
     if outcome is None:
         return result, None, False
     if worker is not None and task_is_cancelled(key, worker):  # nothing is written after a cancel
@@ -283,6 +291,7 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | Non
                 scratch,
                 lookup,
                 _known_buffers(payload, inputs),
+                bool(payload.get("recompute", False)),
             ),
             "base task",
         )
@@ -317,14 +326,17 @@ def run_provisional_base(
 
         from seamless_transformer.transformation_dict import transformation_checksum
 
-        from .keys import transformation_key
+        from .keys import recompute_keys, transformation_key
 
         tf_dict = _fill_dict(payload, inputs)
         tf_hex = transformation_checksum(tf_dict).hex()
         own_key = _current_key()
         real_payload = {**payload, "tf_dict": tf_dict, "tf_checksum": tf_hex, "dependency_pins": ()}
         resources = payload.get("resources")
-        real_key = transformation_key("base", tf_hex, resources=resources)
+        if payload.get("recompute"):  # never the key of an earlier, possibly held, base
+            real_key = recompute_keys(tf_hex, resources=resources)["base"]
+        else:
+            real_key = transformation_key("base", tf_hex, resources=resources)
         with worker_client() as client:
             input_futures: dict[str, Future] = {
                 pin: Future(k, client=client) for pin, k in payload["input_keys"].items()

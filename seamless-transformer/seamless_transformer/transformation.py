@@ -18,6 +18,7 @@ import asyncio
 import copy
 import hashlib
 import logging
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 
 #: Errors of configuration: raised to the caller instead of being stored as ``.exception``.
 _CONFIGURATION_ERRORS = (PureDaskModeError, RemoteBackendError, SpawnError)
+#: a checksum in an error text (the remote side names the buffer it could not read)
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 #: A pin: (celltype, subcelltype, Checksum or upstream Transformation).
 PinSource = tuple[str, "str | None", "Checksum | Transformation"]
@@ -448,7 +451,20 @@ class Transformation:
 
     async def _repair_upstream(self, error: str) -> bool:
         """After a remote failure whose text names the result checksum of an upstream
-        transformation: recompute that result if its buffer cannot be read; True if any was."""
+        transformation: recompute that result if its buffer cannot be read; True if any was.
+
+        An executor that schedules the dependencies itself (Dask) may have found their results
+        without telling them: those are computed here first (cache or database hits), but only
+        when the error names any checksum at all.
+        """
+        if not _HEX64.search(error):
+            return False
+        unknown = [
+            dep
+            for dep in self.upstream.values()
+            if dep._result_checksum is None and dep._exception is None and not dep._canceled
+        ]
+        await asyncio.gather(*(dep._computation_core() for dep in unknown))
         suspects = [
             dep
             for dep in self.upstream.values()
@@ -481,7 +497,14 @@ class Transformation:
         transformation before its checksum is known."""
         try:
             await self.write_buffers()
-            result = (await self._run_executor(executor, recompute)).checksum
+            try:
+                result = (await self._run_executor(executor, recompute)).checksum
+            except TransformationError as exc:
+                # an upstream result (an input) could not be read where the work ran:
+                # recompute it and try once more
+                if not await self._repair_upstream(str(exc)):
+                    raise
+                result = (await self._run_executor(executor, recompute)).checksum
         except _CONFIGURATION_ERRORS:
             raise
         except Exception as exc:
