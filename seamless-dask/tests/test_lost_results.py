@@ -15,16 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from seamless_testing.lost_results import corrupt, executions, run_client, stored_file
+from seamless_testing.lost_results import (
+    corrupt,
+    executions,
+    run_client,
+    stored_file,
+    stored_file_holding,
+)
 from seamless_testing.servers import ServerHandle, remote_clients_dict
 
 pytestmark = pytest.mark.timeout(400)
-
-
-def _clients(hashserver: ServerHandle, database: ServerHandle) -> dict[str, Any]:
-    clients = remote_clients_dict(hashserver, database)
-    clients["buffer"][0]["directory"] = str(hashserver.directory)
-    return clients
 
 
 @contextmanager
@@ -67,7 +67,7 @@ def test_removed_then_corrupt_result_buffer_is_recomputed_on_dask(
     from seamless.transformer import delayed
     from seamless_testing.lost_results import power
 
-    clients = _clients(hashserver, database)
+    clients = remote_clients_dict(hashserver, database, directory=True)
     marker = tmp_path / "executions.txt"
     with _cluster(clients) as backend:
         # computed by a client that keeps its transformation (and so its Dask task) alive
@@ -101,7 +101,7 @@ def test_lost_upstream_result_is_recomputed_on_dask(
     tmp_path: Path, hashserver: ServerHandle, database: ServerHandle
 ) -> None:
     """The upstream result is an input of the downstream one (Dask's dependency path)."""
-    clients = _clients(hashserver, database)
+    clients = remote_clients_dict(hashserver, database, directory=True)
     marker = tmp_path / "executions.txt"
     with _cluster(clients) as backend:
         first = run_client(backend, "chain", marker, clients)
@@ -112,11 +112,7 @@ def test_lost_upstream_result_is_recomputed_on_dask(
         second = run_client(backend, "chain", marker, clients)
         assert second.value == 82 and len(executions(marker)) == 2
         # with the downstream buffer lost too, the downstream needs the upstream buffer
-        downstream = [
-            p for p in hashserver.directory.rglob("*") if p.is_file() and p.read_bytes() == b"82\n"
-        ]
-        assert len(downstream) == 1
-        downstream[0].unlink()
+        stored_file_holding(hashserver.directory, b"82\n").unlink()
         third = run_client(backend, "chain", marker, clients)
         assert third.value == 82
         assert sorted(executions(marker)) == ["plus_one"] * 2 + ["power"] * 2

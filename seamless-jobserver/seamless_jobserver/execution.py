@@ -139,6 +139,12 @@ class JobRunner:
         logger.warning(
             "transformation %s: the client cannot read its result; recomputing it", tf.hex()
         )
+        return await self._execute_again(request)
+
+    async def _execute_again(self, request: RunRequest) -> JobResult:
+        """Execute without any lookup and store (the buffer write replaces a stored copy)."""
+        tf = request.tf_checksum
+        cache = get_transformation_cache()
         cache.forget(tf)
         measured: dict[str, Any] = {}
         result = await cache.evaluate(
@@ -169,20 +175,7 @@ class JobRunner:
             checksum.hex(),
             request.tf_checksum.hex(),
         )
-        get_transformation_cache().forget(request.tf_checksum)
-        measured: dict[str, Any] = {}
-        recomputed = await get_transformation_cache().evaluate(
-            request.tf_checksum,
-            self._execute_func(request, measured),
-            scratch=False,
-            lookup_database=False,
-            persist=True,
-            latch=_LATCH,
-        )
-        runtime = measured.get("runtime", {})
-        if runtime:
-            await self._write_record(request.tf_checksum, recomputed, runtime)
-        return JobResult(recomputed, runtime, stored=True)
+        return await self._execute_again(request)
 
     @staticmethod
     async def _write_record(tf: Checksum, result: Checksum, runtime: dict[str, Any]) -> None:

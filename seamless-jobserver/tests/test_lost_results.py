@@ -11,25 +11,24 @@ computed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from seamless_testing.lost_results import corrupt, executions, run_client, stored_file
+from seamless_testing.lost_results import (
+    corrupt,
+    executions,
+    run_client,
+    stored_file,
+    stored_file_holding,
+)
 from seamless_testing.servers import ServerHandle, remote_clients_dict, run_jobserver
 
 pytestmark = pytest.mark.timeout(400)
 
 
-def _clients(hashserver: ServerHandle, database: ServerHandle) -> dict[str, Any]:
-    clients = remote_clients_dict(hashserver, database)
-    clients["buffer"][0]["directory"] = str(hashserver.directory)
-    return clients
-
-
 def test_removed_then_corrupt_result_buffer_is_recomputed_on_the_jobserver(
     tmp_path: Path, hashserver: ServerHandle, database: ServerHandle
 ) -> None:
-    clients = _clients(hashserver, database)
+    clients = remote_clients_dict(hashserver, database, directory=True)
     marker = tmp_path / "executions.txt"
     with run_jobserver(clients, workers=1, log_path=tmp_path / "jobserver.log") as js:
         backend = f"jobserver={js.url}"
@@ -68,7 +67,7 @@ def test_lost_upstream_result_is_recomputed_on_the_jobserver(
     tmp_path: Path, hashserver: ServerHandle, database: ServerHandle
 ) -> None:
     """The upstream result is an input of the downstream one."""
-    clients = _clients(hashserver, database)
+    clients = remote_clients_dict(hashserver, database, directory=True)
     marker = tmp_path / "executions.txt"
     with run_jobserver(clients, workers=1, log_path=tmp_path / "jobserver.log") as js:
         backend = f"jobserver={js.url}"
@@ -80,11 +79,7 @@ def test_lost_upstream_result_is_recomputed_on_the_jobserver(
         assert second.value == 82 and len(executions(marker)) == 2
         # with the downstream buffer lost too (and a jobserver that holds nothing), the
         # downstream needs the upstream buffer
-        downstream = [
-            p for p in hashserver.directory.rglob("*") if p.is_file() and p.read_bytes() == b"82\n"
-        ]
-        assert len(downstream) == 1
-        downstream[0].unlink()
+        stored_file_holding(hashserver.directory, b"82\n").unlink()
         js.restart()
         third = run_client(backend, "chain", marker, clients)
         assert third.value == 82

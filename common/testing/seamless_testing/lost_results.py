@@ -24,7 +24,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ClientRun", "corrupt", "executions", "run_client", "stored_file"]
+__all__ = [
+    "ClientRun",
+    "corrupt",
+    "executions",
+    "run_client",
+    "stored_file",
+    "stored_file_holding",
+]
 
 REMOTE_CLIENTS_ENV = "SEAMLESS_TEST_REMOTE_CLIENTS"
 
@@ -72,6 +79,13 @@ def stored_file(directory: Path, checksum: str) -> Path:
     """The one file in the hashserver's ``directory`` that stores ``checksum``."""
     found = [p for p in Path(directory).rglob(checksum) if p.is_file()]
     assert len(found) == 1, f"expected one stored file for {checksum} in {directory}: {found}"
+    return found[0]
+
+
+def stored_file_holding(directory: Path, content: bytes) -> Path:
+    """The one file in the hashserver's ``directory`` whose content is ``content``."""
+    found = [p for p in Path(directory).rglob("*") if p.is_file() and p.read_bytes() == content]
+    assert len(found) == 1, f"expected one stored file holding {content!r} in {directory}: {found}"
     return found[0]
 
 

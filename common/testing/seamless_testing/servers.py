@@ -421,10 +421,19 @@ def run_jobserver(
 
 
 def remote_clients_dict(
-    hashserver: ServerHandle, database: ServerHandle, *, readonly: bool = False
+    hashserver: ServerHandle,
+    database: ServerHandle,
+    *,
+    readonly: bool = False,
+    directory: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
-    """The remote-clients dict for one hashserver and one database."""
+    """The remote-clients dict for one hashserver and one database; ``directory``: the buffer
+    entry also names the hashserver's directory (reads and writes then take the local fast
+    path, as for SEAMLESS_CACHE and local clusters)."""
+    buffer: dict[str, Any] = {"url": hashserver.url, "readonly": readonly}
+    if directory:
+        buffer["directory"] = str(hashserver.directory)
     return {
-        "buffer": [{"url": hashserver.url, "readonly": readonly}],
+        "buffer": [buffer],
         "database": [{"url": database.url, "readonly": readonly}],
     }
