@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import re
+import string
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -89,18 +91,44 @@ def define_tools(tools: dict[str, dict[str, Any]]) -> None:
     _tool_registry.tools = copy.deepcopy(tools)
 
 
-def _substitute(template: str, injected: dict[str, Any], *, tool: str, key: str) -> str:
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in injected:
+class _DollarTemplate(string.Template):
+    """``$IDENT`` only, as in Seamless 1.x: ``${...}`` and ``$$`` are left alone, since the
+    launcher later evaluates ``{...}`` as f-string parts and commands may hold shell ``$``."""
+
+    # a string: Template.__init_subclass__ compiles it (documented override; typeshed types
+    # the compiled attribute, hence the ignore)
+    pattern = (  # type: ignore[assignment]
+        r"\$(?:(?P<named>[A-Za-z_][A-Za-z0-9_]*)|(?P<escaped>(?!))|(?P<braced>(?!))"
+        r"|(?P<invalid>(?!)))"
+    )
+
+
+class _CheckedValues(Mapping[str, str]):
+    """The injected values, each checked by ``template_value`` when the template uses it."""
+
+    def __init__(self, injected: dict[str, Any], *, tool: str, key: str) -> None:
+        self._injected, self._tool, self._key = injected, tool, key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._injected)
+
+    def __len__(self) -> int:
+        return len(self._injected)
+
+    def __getitem__(self, name: str) -> str:
+        if name not in self._injected:
             raise ConfigurationError(
                 f"template variable ${name} is not injected",
-                key=f"{tool}.{key}",
-                hint=f"INJECTED must list it; injected: {', '.join(injected)}",
+                key=f"{self._tool}.{self._key}",
+                hint=f"INJECTED must list it; injected: {', '.join(self._injected)}",
             )
-        return template_value(injected[name], what=f"{tool}.{key} ${name}")
+        return template_value(self._injected[name], what=f"{self._tool}.{self._key} ${name}")
 
-    return DOLLAR_RE.sub(replace, template)
+
+def _substitute(template: str, injected: dict[str, Any], *, tool: str, key: str) -> str:
+    """Replace every ``$IDENT`` of ``template`` by its (checked) injected value."""
+    values = _CheckedValues(injected, tool=tool, key=key)
+    return _DollarTemplate(template).substitute(values)
 
 
 def _render(tool: str, added: dict[str, Any], injected: dict[str, Any]) -> dict[str, Any]:

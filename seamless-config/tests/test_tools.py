@@ -282,6 +282,21 @@ def test_queue_errors(storage_cluster) -> None:
         tools.configure_daskserver()
 
 
+def test_substitution_replaces_only_dollar_names_and_checks_each_value() -> None:
+    """string.Template with the 1.x syntax: ``$IDENT`` only; ``${...}``, ``$$``, ``$9`` and a
+    lone ``$`` stay as they are (the launcher evaluates ``{...}``; shells see the rest)."""
+    text = "a $X-${Y} $$ $9 $ {Z} $X_1$X"
+    injected = {"X": "xx", "X_1": "one"}
+    assert tools._substitute(text, injected, tool="t", key="k") == "a xx-${Y} $$ $9 $ {Z} onexx"
+    with pytest.raises(ConfigurationError, match=r"t\.k.*\$NOPE is not injected.*injected: X"):
+        tools._substitute("$NOPE", {"X": "x"}, tool="t", key="k")
+    # an injected value is data: one that could change the launcher template is refused
+    with pytest.raises(ConfigurationError, match=r"t\.k \$X"):
+        tools._substitute("run $X", {"X": "{evil}"}, tool="t", key="k")
+    # a value that is not used is not checked
+    assert tools._substitute("plain", {"X": "{unused}"}, tool="t", key="k") == "plain"
+
+
 def test_define_tools_and_missing_added() -> None:
     tools.define_tools(
         {

@@ -27,10 +27,9 @@ checksum gets a fresh key (the caller may repair the buffer and retry).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
-import sys
 import threading
-import time
 import uuid
 import weakref
 from collections.abc import Mapping
@@ -60,6 +59,8 @@ if TYPE_CHECKING:
     from seamless_transformer.transformation import Transformation
 
     from .dummy_scheduler import DummySchedulerHandle
+
+logger = logging.getLogger(__name__)
 
 PLACEHOLDER_CHECKSUM = "0" * 64
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -141,14 +142,22 @@ class SeamlessDaskClient:
         )
         self._client.register_plugin(plugin, name=WORKER_PLUGIN_NAME)
 
-    def _wait_for_workers(self, *, quiet: bool = False) -> None:
-        if not quiet:
-            print("Wait for workers to connect...", file=sys.stderr)
-        for _ in range(20):
-            if self._client.scheduler_info().get("workers"):
-                return
-            time.sleep(1)
-        print("[seamless-dask] Scheduler reports 0 workers attached", file=sys.stderr)
+    def _wait_for_workers(self, *, quiet: bool = False, timeout: float = 20.0) -> None:
+        """Wait until the scheduler has a worker; after ``timeout`` seconds, log a warning."""
+        log = logger.debug if quiet else logger.info
+        log("waiting for Dask workers to connect to %s", self._scheduler_address())
+        try:
+            self._client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:  # distributed's WorkerStartTimeoutError is a TimeoutError
+            logger.warning(
+                "the Dask scheduler %s reports no worker after %g s; transformations wait "
+                "until one connects",
+                self._scheduler_address(),
+                timeout,
+            )
+
+    def _scheduler_address(self) -> str:
+        return str(self._client.scheduler.address)
 
     def _prune_loop(self) -> None:
         while not self._closed.wait(get_seconds("future-cache.prune-interval")):

@@ -35,6 +35,19 @@ def _wait_for(path: Path, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def _wait_until_workers_idle(client: Any, timeout: float = 60) -> None:
+    """Poll until no Dask worker runs a task (a cancelled task keeps its thread until its
+    function returns; a base task stores its result before it returns)."""
+
+    def running(dask_worker: Any) -> int:
+        return len(dask_worker.state.executing) + len(dask_worker.state.long_running)
+
+    deadline = time.monotonic() + timeout
+    while any(client.run(running).values()):
+        assert time.monotonic() < deadline, "Dask workers still run a task"
+        time.sleep(0.05)
+
+
 @pytest.mark.timeout(180)
 def test_cancel_running_transformation_writes_nothing(
     persistent: Any, dask_remote: Any, tmp_path: Path
@@ -45,7 +58,7 @@ def test_cancel_running_transformation_writes_nothing(
     assert tf.cancel() is True
     assert tf.status == "Status: canceled"
     _wait_for(Path(str(marker) + ".done"))  # the code itself ran to its end...
-    time.sleep(1.0)
+    _wait_until_workers_idle(dask_remote.client)  # ...and its task returned (it stores inline)
     assert _database_result(tf.checksum) is None  # ...but no result was stored
     base_keys = [
         k

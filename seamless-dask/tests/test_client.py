@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
@@ -228,3 +229,64 @@ def test_small_held_inputs_travel_inline(dask_remote: Any) -> None:
         if not pin.startswith("__") and triple is not None
     }
     assert expected and expected <= loaders
+
+
+class _Records(logging.Handler):
+    """Collects the records of one logger (independent of pytest's capture handlers, whose
+    level a LocalCluster start can change)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+        self.logger = logging.getLogger(name)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def __enter__(self) -> _Records:
+        self._level = self.logger.level
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self._level)
+
+
+@pytest.mark.timeout(120)
+def test_waiting_for_workers_logs_instead_of_printing(capsys: pytest.CaptureFixture[str]) -> None:
+    """``Client.wait_for_workers``: a warning (not a print) when no worker connects in time,
+    an INFO record and no warning once one has."""
+    import distributed
+
+    from seamless_dask.client import SeamlessDaskClient
+
+    with (
+        _Records("seamless_dask.client") as log,
+        distributed.LocalCluster(
+            n_workers=0,
+            processes=False,
+            dashboard_address="127.0.0.1:0",
+            protocol="tcp://",
+            host="127.0.0.1",
+        ) as cluster,
+    ):
+        dask_client = distributed.Client(cluster.scheduler_address, set_as_default=False)
+        client = SeamlessDaskClient(dask_client, register_plugin=False)
+        try:
+            started = time.monotonic()
+            client._wait_for_workers(timeout=0.5)
+            assert time.monotonic() - started >= 0.5
+            assert [r.levelno for r in log.records] == [logging.INFO, logging.WARNING]
+            message = log.records[1].getMessage()
+            assert cluster.scheduler_address in message
+            assert "no worker after 0.5 s" in message
+            log.records.clear()
+            cluster.scale(1)
+            client._wait_for_workers(timeout=60)
+            assert [r.levelno for r in log.records] == [logging.INFO]
+            assert "waiting for Dask workers" in log.records[0].getMessage()
+        finally:
+            client.close()
+    assert capsys.readouterr() == ("", "")

@@ -5,8 +5,9 @@ Every request goes through `Client._request`, which
 - on the first contact with a server, turns a connection failure into one
   `ServerUnavailableError` that names the URL (no aiohttp stack); a timeout is never retried;
 - once the server has answered, retries connection errors and 502/503/504 replies with
-  exponential backoff for up to SEAMLESS_REMOTE_RETRY_TIMEOUT seconds, so that a restarted
-  server is used again without user action;
+  exponential backoff and jitter for up to SEAMLESS_REMOTE_RETRY_TIMEOUT seconds, so that a
+  restarted server is used again without user action, and clients that lost it together do not
+  come back in lockstep (each retry is logged at INFO);
 - for a launched service (`reconnect` set), first asks remote-http-launcher to reconnect or
   relaunch it (it may have exited after its inactivity timeout) and follows its new URL;
 - once seamless.close() has started, is refused, or dropped when in flight, with
@@ -19,6 +20,7 @@ This module also holds the Seamless 1.x entry points `define_extern_client` and
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -33,6 +35,8 @@ from .session import get_http_session_registry
 from .settings import RetryPolicy, Timeouts, get_retry_policy, get_timeouts
 
 __all__ = ["Client", "Reply", "close_all_clients", "define_extern_client"]
+
+logger = logging.getLogger(__name__)
 
 _RETRY_STATUSES = frozenset({502, 503, 504})
 _TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)
@@ -144,22 +148,32 @@ class Client:
                     self.url = (await asyncio.to_thread(self.reconnect)).rstrip("/")
                     url = self.url + url[len(old_base) :]
                     continue
-                if not self._may_retry(started, attempt, policy):
+                delay = policy.delay(attempt)
+                if not self._may_retry(started, delay, policy):
                     raise ServerUnavailableError(
                         self.url, kind=self.kind, reason=reason, attempts=attempt
                     ) from None
-                await asyncio.sleep(policy.delay(attempt))
+                self._log_retry(method, url, reason, attempt, delay)
+                await asyncio.sleep(delay)
                 continue
-            if reply.status in _RETRY_STATUSES and self._may_retry(started, attempt, policy):
-                await asyncio.sleep(policy.delay(attempt))
-                continue
+            if reply.status in _RETRY_STATUSES:
+                delay = policy.delay(attempt)
+                if self._may_retry(started, delay, policy):
+                    self._log_retry(method, url, f"HTTP {reply.status}", attempt, delay)
+                    await asyncio.sleep(delay)
+                    continue
             self._alive = True
             return reply
 
-    def _may_retry(self, started: float, attempt: int, policy: RetryPolicy) -> bool:
+    def _may_retry(self, started: float, delay: float, policy: RetryPolicy) -> bool:
         if not self._alive:
             return False
-        return time.monotonic() - started + policy.delay(attempt) <= policy.window
+        return time.monotonic() - started + delay <= policy.window
+
+    def _log_retry(self, method: str, url: str, reason: str, attempt: int, delay: float) -> None:
+        logger.info(
+            "%s %s %s: %s; retry %d in %.2f s", self.kind, method, url, reason, attempt, delay
+        )
 
     async def healthcheck(self) -> bool:
         """True if GET /healthcheck answers 2xx."""

@@ -7,7 +7,7 @@
 | SEAMLESS_REMOTE_TOTAL_TIMEOUT | none | seconds for a whole request |
 | SEAMLESS_REMOTE_HEALTHCHECK_TIMEOUT | 10 | seconds for a /healthcheck request |
 | SEAMLESS_REMOTE_RETRY_TIMEOUT | 60 | seconds during which connection errors to a server that answered before are retried |
-| SEAMLESS_REMOTE_RETRY_DELAY | 0.1 | first backoff delay; doubles per attempt, capped at 5 s |
+| SEAMLESS_REMOTE_RETRY_DELAY | 0.1 | first backoff delay; doubles per attempt, capped at 5 s; each wait is a random value between half and all of it |
 | SEAMLESS_DATABASE_MAX_INFLIGHT | 30 | database requests in flight per event loop (0: unbounded) |
 | SEAMLESS_BUFFER_FAST_PATH | on | "off"/"0"/"false": never write buffers straight into a hashserver's directory |
 
@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass
 
 __all__ = [
@@ -66,9 +67,16 @@ class RetryPolicy:
     first_delay: float
     max_delay: float = 5.0
 
-    def delay(self, attempt: int) -> float:
-        """Backoff delay before retry number `attempt` (1-based)."""
+    def nominal_delay(self, attempt: int) -> float:
+        """The backoff before retry number `attempt` (1-based), without jitter."""
         return min(self.max_delay, self.first_delay * (2 ** (attempt - 1)))
+
+    def delay(self, attempt: int, *, rng: random.Random | None = None) -> float:
+        """The wait before retry number `attempt`: a random value between half and all of the
+        nominal backoff ("equal jitter"), so that clients that lost a server at the same moment
+        do not all retry in lockstep when it comes back."""
+        nominal = self.nominal_delay(attempt)
+        return nominal * (0.5 + 0.5 * (rng or random).random())
 
 
 def get_timeouts() -> Timeouts:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
-import time
 
 import pytest
 import zstandard
@@ -122,22 +121,63 @@ def test_read_only_client_refuses_writes(hashserver):
     asyncio.run(main())
 
 
+class _RequestWatcher:
+    """A loopback TCP relay to a server that sets ``seen`` once a request holding ``needle``
+    has been passed on to the server (an event to wait for, instead of a fixed sleep)."""
+
+    def __init__(self, port: int, needle: bytes) -> None:
+        self.port, self.needle = port, needle
+        self.seen = asyncio.Event()
+        self.url = ""
+        self._server: asyncio.base_events.Server | None = None
+
+    async def __aenter__(self) -> _RequestWatcher:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter, watch: bool) -> None:
+            seen = b""
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+                    seen = (seen + data)[-4096:]
+                    if watch and self.needle in seen:
+                        self.seen.set()
+            finally:
+                dst.close()
+
+        await asyncio.gather(
+            pipe(reader, up_writer, True), pipe(up_reader, writer, False), return_exceptions=True
+        )
+
+
 def test_promise_then_delayed_upload(hashserver):
     content = b"promised buffer\n"
     cs = calculate_checksum(content)
 
     async def main():
         writer = BufferClient(hashserver.url, readonly=False)
-        reader = BufferClient(hashserver.url)
-        await writer.promise(cs)
-        assert await reader.has([cs]) == [True]
-        started = time.monotonic()
-        pending = asyncio.ensure_future(reader.get(cs))
-        await asyncio.sleep(1.0)
-        assert not pending.done()  # the GET waits for the promised upload
-        await writer.write(cs, content)
-        assert await pending == content
-        assert time.monotonic() - started >= 1.0
+        async with _RequestWatcher(hashserver.port, f"GET /{cs}".encode()) as watcher:
+            reader = BufferClient(watcher.url)
+            await writer.promise(cs)
+            assert await reader.has([cs]) == [True]
+            pending = asyncio.ensure_future(reader.get(cs))
+            # the GET reached the server while the buffer was only promised...
+            await asyncio.wait_for(watcher.seen.wait(), 30)
+            assert not (hashserver.directory / cs[:2] / cs).exists()
+            written = await writer.write(cs, content)
+            assert written
+            # ...and it answers with the content uploaded afterwards (no 404: it waited)
+            assert await asyncio.wait_for(pending, 30) == content
 
     asyncio.run(main())
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import random
 import socket
 import time
 
@@ -63,12 +65,37 @@ def test_settings_defaults_and_overrides(monkeypatch):
     with pytest.raises(ValueError, match="SEAMLESS_REMOTE_CONNECT_TIMEOUT"):
         get_timeouts()
     policy = get_retry_policy()
-    assert [policy.delay(n) for n in (1, 2, 3)] == [0.1, 0.2, 0.4]
-    assert policy.delay(20) == policy.max_delay
+    assert [policy.nominal_delay(n) for n in (1, 2, 3)] == [0.1, 0.2, 0.4]
+    assert policy.nominal_delay(20) == policy.max_delay
+
+
+def test_retry_delays_are_jittered_within_half_to_all_of_the_backoff():
+    policy = get_retry_policy()
+    rng = random.Random(12)
+    for attempt in (1, 2, 3, 20):
+        nominal = policy.nominal_delay(attempt)
+        delays = [policy.delay(attempt, rng=rng) for _ in range(200)]
+        assert all(nominal / 2 <= d <= nominal for d in delays)
+        # clients retrying the same attempt do not wait the same time
+        assert max(delays) - min(delays) > nominal / 4
+    # the default source of randomness is the random module, not a fixed sequence
+    assert len({policy.delay(3) for _ in range(20)}) > 1
+
+
+async def _until_retried(caplog: pytest.LogCaptureFixture, url: str, timeout: float = 30) -> None:
+    """Poll (to a deadline) until a client logged a retry of a request to ``url``."""
+    deadline = time.monotonic() + timeout
+    while not any(
+        r.name == "seamless_remote.client" and url in r.getMessage() and "retry" in r.getMessage()
+        for r in caplog.records
+    ):
+        assert time.monotonic() < deadline, f"no retry of {url} was logged in {timeout} s"
+        await asyncio.sleep(0.05)
 
 
 @pytest.mark.timeout(120)
-def test_hashserver_restart_mid_run_loses_no_writes(hashserver):
+def test_hashserver_restart_mid_run_loses_no_writes(hashserver, caplog):
+    caplog.set_level(logging.INFO, logger="seamless_remote.client")
     contents = [f"buffer {i}\n".encode() for i in range(40)]
     checksums = [calculate_checksum(c) for c in contents]
 
@@ -83,8 +110,8 @@ def test_hashserver_restart_mid_run_loses_no_writes(hashserver):
                 for cs, content in zip(checksums[20:], contents[20:], strict=True)
             )
         )
-        await asyncio.sleep(0.5)
-        assert not writes.done()  # waiting for the server, not failing
+        await _until_retried(caplog, hashserver.url)
+        assert not writes.done()  # retrying while the server is down, not failing
         await asyncio.to_thread(hashserver.start)
         assert await writes == [True] * 20
         fetched = await asyncio.gather(*(client.get(cs) for cs in checksums))
@@ -94,7 +121,8 @@ def test_hashserver_restart_mid_run_loses_no_writes(hashserver):
 
 
 @pytest.mark.timeout(120)
-def test_database_restart_mid_run_loses_no_writes(database):
+def test_database_restart_mid_run_loses_no_writes(database, caplog):
+    caplog.set_level(logging.INFO, logger="seamless_remote.client")
     tfs = [calculate_checksum(f"tf {i}".encode()) for i in range(30)]
     result = calculate_checksum(b"result")
 
@@ -105,7 +133,8 @@ def test_database_restart_mid_run_loses_no_writes(database):
         database.restart()  # blocking on purpose: the loop is idle meanwhile
         await asyncio.to_thread(database.stop)
         writes = asyncio.gather(*(client.set_transformation_result(tf, result) for tf in tfs[10:]))
-        await asyncio.sleep(0.5)
+        await _until_retried(caplog, database.url)
+        assert not writes.done()  # retrying while the server is down, not failing
         await asyncio.to_thread(database.start)
         await writes
         answers = await asyncio.gather(*(client.get_transformation_result(tf) for tf in tfs))
