@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from .errors import MissingDependencyError
 from .launching import launch
+from .notices import notice
 from .registries import register_registry
 from .select import get_selected_cluster, is_pure_dask_mode, pure_dask_reason
 from .tools import configure_pure_daskserver
@@ -86,7 +87,7 @@ def activate(*, no_main: bool = False, queue: str | None = None) -> Client | Non
         _close(_pure_dask_registry.client)
     _pure_dask_registry.client = client
     if payload.get("dashboard_port") is not None:
-        print(f"Dask dashboard: http://{hostname}:{payload['dashboard_port']}")
+        notice("Dask dashboard: http://%s:%s", hostname, payload["dashboard_port"])
     return client
 
 

@@ -166,7 +166,7 @@ def test_disabled_activate_launches_nothing(monkeypatch, disabled) -> None:
 
 @pytest.mark.timeout(120)
 def test_activate_connects_a_plain_client(
-    workdir, write_config, write_clusters, monkeypatch, capsys
+    workdir, write_config, write_clusters, monkeypatch, caplog
 ) -> None:
     """Activation with the launcher replaced by a real in-process Dask scheduler."""
     import distributed
@@ -197,7 +197,10 @@ def test_activate_connects_a_plain_client(
         assert client.submit(lambda x: x + 1, 41).result(timeout=30) == 42
         assert distributed.default_client() is client
         assert [c["key"] for c in launched] == ["pure-daskserver-demo-default"]
-        assert "Dask dashboard: http://127.0.0.1:8787" in capsys.readouterr().out
+        # a notice (logged; pytest's handlers receive it, see test_notices.py)
+        assert [r.getMessage() for r in caplog.records if r.name == "seamless_config.notices"] == [
+            "Dask dashboard: http://127.0.0.1:8787"
+        ]
         pure_daskserver.activate()  # memoised per config: no second launch
         assert len(launched) == 1
         seamless_config.set_stage("other")  # a stage change deactivates, then re-activates

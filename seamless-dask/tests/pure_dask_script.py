@@ -44,5 +44,12 @@ try:
     result["guard"] = None
 except Exception as exc:  # noqa: BLE001
     result["guard"] = f"{type(exc).__name__}: {exc}"
+# The dashboard link was a notice on stderr (no logging configured). Now the application
+# configures logging: the link of the next activation (a stage change) reaches its handler only.
+import logging  # noqa: E402
+
+logging.basicConfig(stream=sys.stdout, format="APP %(name)s %(message)s")
+seamless_config.set_stage("other", workdir=os.getcwd())
+pure_daskserver.get_client().close()
 client.close()
 print("RESULT " + json.dumps(result), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -68,4 +69,12 @@ def test_pure_dask_end_to_end(tmp_path: Path) -> None:
     assert result["imported"] == []  # neither seamless nor our Seamless packages
     assert keys == ["pure-daskserver-pdtest-q"]  # no hashserver, no database launched
     assert result["guard"] and result["guard"].startswith("PureDaskModeError")
+    # the dashboard link: on stderr by default; through the application's handler (and only
+    # there) once it configured logging
+    links = re.findall(r"^Dask dashboard: http://127\.0\.0\.1:(\d+)$", proc.stderr, re.M)
+    assert len(links) == 1 and start <= int(links[0]) <= start + 99, proc.stderr
+    link = f"Dask dashboard: http://127.0.0.1:{links[0]}"
+    assert proc.stderr.count("Dask dashboard:") == 1, proc.stderr
+    assert proc.stdout.count("Dask dashboard:") == 1, proc.stdout
+    assert f"APP seamless_config.notices {link}\n" in proc.stdout
     assert "pure-Dask" in result["guard"] or "pure" in result["guard"].lower()

@@ -10,9 +10,10 @@ package never imports seamless_dask); Dask itself is only imported then.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from seamless_config.notices import notice
 
 from .launched import run_launcher
 from .registry import get_remote_registry
@@ -94,7 +95,7 @@ def activate(no_main: bool = False, *, connect: bool = True) -> None:
         handle = _connect(handle)
     get_remote_registry().daskserver = handle
     if handle.dashboard_url:
-        print(f"Dask dashboard: {handle.dashboard_url}", file=sys.stderr)
+        notice("Dask dashboard: %s", handle.dashboard_url)
 
 
 def _connect(handle: DaskserverHandle) -> DaskserverHandle:

@@ -8,6 +8,7 @@ An iterable that has ``finish(index)`` / ``close()`` gets them called per item a
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, overload
 
@@ -223,7 +224,10 @@ class TransformationList(Sequence[Transformation | None]):
             self._transformations[index] = None
         if transformation.exception is not None:
             if self.on_error == "print":
-                print(f"Transformation {index} failed:\n{transformation.exception}")
+                # on_error="print" is the 1.x API: printing for the user is its job
+                print(  # noqa: T201
+                    f"Transformation {index} failed:\n{transformation.exception}", file=sys.stdout
+                )
             elif self.on_error == "raise":
                 raise RuntimeError(f"Transformation {index} failed:\n{transformation.exception}")
 

@@ -27,7 +27,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import sys
 import threading
 from collections import deque
 from collections.abc import Mapping
@@ -356,9 +355,9 @@ class WorkerPoolRegistry:
     def spawn(self, nworkers: int | None = None) -> WorkerPool | None:
         """Start the pool; ignored (with a warning) outside the main process."""
         if multiprocessing.current_process().name != "MainProcess":
-            print(
-                "seamless_transformer.spawn() called outside MainProcess; ignoring",
-                file=sys.stderr,
+            logger.warning(
+                "seamless_transformer.spawn() called outside the main process (%s); ignored",
+                multiprocessing.current_process().name,
             )
             return None
         # callers may pass anything at run time: checked as an object
