@@ -16,8 +16,8 @@ import pytest
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-import container_images  # noqa: E402
-from package_facts import build_wheels, our_version  # noqa: E402
+import container_images
+from package_facts import build_wheels, our_version
 
 _DURATIONS: dict[str, float] = {}
 

@@ -15,7 +15,7 @@ from typing import Any
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-from testcontainers.core.container import DockerContainer  # noqa: E402
+from testcontainers.core.container import DockerContainer
 
 LOOPBACK = "127.0.0.1"
 SCRIPTS = Path(__file__).with_name("container_scripts")

@@ -177,7 +177,7 @@ def set_remote_clients_from_env(include_dask: bool = False) -> bool:
     if include_dask and scheduler:
         try:
             _connect_dask(scheduler, clients)
-        except Exception as exc:  # the worker still runs, without Dask delegation
+        except Exception as exc:  # noqa: BLE001 (a worker without Dask delegation still runs; the warning names the scheduler)
             warnings.warn(
                 f"Could not connect to the Dask scheduler {scheduler}: {exc}", stacklevel=2
             )

@@ -113,7 +113,7 @@ def _restore_services(
             activation.deactivate_all()
         else:
             activation.activate_selection()
-    except Exception as restore_exc:  # the original error is the one to report
+    except Exception as restore_exc:  # noqa: BLE001 (the original error is re-raised with this one as a note)
         logger.warning("Restoring the services of the previous stage failed: %s", restore_exc)
         exc.add_note(f"Restoring the services of the previous stage failed too: {restore_exc}")
 

@@ -94,7 +94,7 @@ def activate(*, no_main: bool = False, queue: str | None = None) -> Client | Non
 def _close(client: Client) -> None:
     try:
         client.close(timeout=2)
-    except Exception:  # closing a client whose scheduler is gone must not fail a stage change
+    except Exception:  # noqa: BLE001 (closing a client whose scheduler is gone must not fail a stage change)
         pass
 
 

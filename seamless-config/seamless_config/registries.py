@@ -114,7 +114,7 @@ def reset_registries() -> list[str]:
     for name, registry in reversed(registered_registries().items()):
         try:
             registry.reset()
-        except Exception as exc:  # every registry gets its reset; the first error is raised below
+        except Exception as exc:  # noqa: BLE001 (every registry is reset; the first error is raised below)
             errors.append((name, exc))
         names.append(name)
     if errors:

@@ -78,7 +78,7 @@ def read_yaml_file(path: str, *, error: type[ConfigurationError]) -> Any:
             hint="Save the file with UTF-8 encoding",
         ) from exc
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=StrictLoader)  # a safe loader
     except DuplicateKeyError as exc:
         raise error(
             f"key {exc.key!r} is given twice in one mapping ({exc.lines}); "

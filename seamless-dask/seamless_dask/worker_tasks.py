@@ -126,7 +126,7 @@ def load_fat_checksum(checksum: str) -> FatPayload:
 
         buffer = _run(resolve_buffer(Checksum(checksum), what="buffer"), "load_fat_checksum")
         return FatPayload(checksum, buffer, None)
-    except Exception:
+    except Exception:  # noqa: BLE001 (the traceback travels to the client in the payload)
         return FatPayload(checksum, None, traceback.format_exc(limit=3))
 
 
@@ -300,7 +300,7 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | Non
         if cancelled:
             return BasePayload(tf_hex, None, None, CANCELED_TEXT)
         return BasePayload(tf_hex, result.hex(), outcome.buffer, None)
-    except Exception:
+    except Exception:  # noqa: BLE001 (the traceback travels to the client in the payload)
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
     finally:
         registry.leave(key)
@@ -362,7 +362,7 @@ def run_provisional_base(
                     real.release()
                     return BasePayload(tf_hex, None, None, CANCELED_TEXT)
             return BasePayload(*real.result())
-    except Exception:
+    except Exception:  # noqa: BLE001 (the traceback travels to the client in the payload)
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
 
 

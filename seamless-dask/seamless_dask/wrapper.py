@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         if cluster is not None:
             try:
                 cluster.close(timeout=30)
-            except Exception:  # noqa: BLE001  (shutting down: report, keep going)
+            except Exception:  # shutting down: report, keep going
                 logger.exception("closing the cluster failed")
         restore()
         if status.running_written:

@@ -42,7 +42,7 @@ def add(a, b):
 try:
     add(1, 2)
     result["guard"] = None
-except Exception as exc:  # noqa: BLE001
+except Exception as exc:
     result["guard"] = f"{type(exc).__name__}: {exc}"
 # The dashboard link was a notice on stderr (no logging configured). Now the application
 # configures logging: the link of the next activation (a stage change) reaches its handler only.

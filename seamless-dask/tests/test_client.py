@@ -16,7 +16,7 @@ from seamless_dask import keys
 from seamless_dask.futures import TransformationFutures
 
 
-def make_add():  # noqa: ANN201
+def make_add():
     """A fresh transformer (its meta can be changed without affecting others)."""
 
     @delayed
@@ -162,7 +162,7 @@ def test_long_transformation_outlives_the_ttl(dask_remote: Any) -> None:
             time.sleep(0.05)
             try:
                 key = keys.transformation_key("base", tf.checksum)
-            except Exception:  # noqa: BLE001  (not constructed yet)
+            except Exception:  # not constructed yet
                 continue
         time.sleep(0.6)  # several TTLs while it runs: pinned, not expired
         assert dask_remote._tf_cache.is_pinned(key)

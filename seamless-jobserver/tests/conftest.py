@@ -31,7 +31,7 @@ def side_effects(tmp_path: Path) -> Path:
     return path
 
 
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:  # noqa: ARG001
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Close Seamless once, at the end (it is terminal for the process)."""
     import seamless
 

@@ -31,7 +31,7 @@ from seamless_remote.session import get_http_session_registry
 
 # The test harness's server helpers (common/testing), importable without installing it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "common" / "testing"))
-from seamless_testing.servers import run_database, run_hashserver  # noqa: E402
+from seamless_testing.servers import run_database, run_hashserver
 
 
 def _buffers(tag: str, count: int, size: int) -> list[tuple[str, bytes]]:

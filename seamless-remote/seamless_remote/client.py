@@ -194,7 +194,7 @@ class Client:
 
 def define_extern_client(
     name: str,
-    type: str,  # noqa: A002 - Seamless 1.x signature
+    type: str,  # Seamless 1.x signature
     *,
     url: str | None = None,
     directory: str | None = None,

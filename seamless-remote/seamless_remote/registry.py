@@ -109,7 +109,7 @@ class RemoteRegistry:
     def define_extern_client(
         self,
         name: str,
-        type: str,  # noqa: A002
+        type: str,
         *,
         url: str | None,
         directory: str | None,

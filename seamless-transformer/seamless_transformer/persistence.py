@@ -9,10 +9,12 @@ documented exception: only the database entry is written and the buffer stays lo
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from seamless import Checksum
+
+from seamless_remote import buffer_remote, database_remote
+from seamless_remote.errors import CorruptBufferError
 
 from .errors import TransformationError
 
@@ -20,48 +22,26 @@ if TYPE_CHECKING:
     from seamless import Buffer
 
 
-def _remote() -> tuple[ModuleType, ModuleType] | None:
-    try:
-        from seamless_remote import buffer_remote, database_remote
-    except ImportError:
-        return None
-    return buffer_remote, database_remote
-
-
-def _call_bool(module: object, name: str) -> bool:
-    func = getattr(module, name, None)
-    if func is None:
-        return False
-    try:
-        return bool(func())
-    except Exception:
-        return False
-
-
 def has_database_read() -> bool:
     """A database is available for result lookups."""
-    remote = _remote()
-    return remote is not None and _call_bool(remote[1], "has_read_server")
+    return database_remote.has_read_server()
 
 
 def is_persistent() -> bool:
     """Results are written to a database (and their buffers to a hashserver)."""
-    remote = _remote()
-    return remote is not None and _call_bool(remote[1], "has_write_server")
+    return database_remote.has_write_server()
 
 
 def has_buffer_write() -> bool:
     """A writable hashserver is available."""
-    remote = _remote()
-    return remote is not None and _call_bool(remote[0], "has_write_server")
+    return buffer_remote.has_write_server()
 
 
 async def get_transformation_result(tf_checksum: Checksum) -> Checksum | None:
     """The result checksum the database holds for ``tf_checksum``, or None."""
-    remote = _remote()
-    if remote is None or not _call_bool(remote[1], "has_read_server"):
+    if not database_remote.has_read_server():
         return None
-    result = await remote[1].get_transformation_result(tf_checksum)
+    result = await database_remote.get_transformation_result(tf_checksum)
     return None if result is None else Checksum(result)
 
 
@@ -71,13 +51,8 @@ async def get_buffer(checksum: Checksum) -> Buffer | None:
     A stored copy whose content does not hash to ``checksum`` is never returned: that is a
     TransformationError saying so (seamless_remote verifies every read, HTTP or direct).
     """
-    remote = _remote()
-    if remote is None:
-        return None
-    from seamless_remote.errors import CorruptBufferError
-
     try:
-        return await remote[0].get_buffer(checksum)
+        return await buffer_remote.get_buffer(checksum)
     except CorruptBufferError as exc:
         raise TransformationError(str(exc)) from exc
 
@@ -93,14 +68,13 @@ def get_folder_buffer_now(checksum: Checksum) -> Buffer | None:
 
 async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:
     """Write ``buffer`` to every write hashserver; raise if persistent mode cannot store it."""
-    remote = _remote()
-    if remote is None or not _call_bool(remote[0], "has_write_server"):
+    if not buffer_remote.has_write_server():
         raise TransformationError(
             f"Cannot store result buffer {checksum.hex()}: a database is active for writing "
             "but no writable hashserver is; select a cluster with both a hashserver and a "
             "database (or set SEAMLESS_CACHE)"
         )
-    ok = await remote[0].write_buffer(checksum, buffer)
+    ok = await buffer_remote.write_buffer(checksum, buffer)
     if ok is False:
         raise TransformationError(
             f"Writing result buffer {checksum.hex()} to the hashserver failed"
@@ -109,10 +83,7 @@ async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:
 
 async def set_transformation_result(tf_checksum: Checksum, result: Checksum) -> None:
     """Store ``tf_checksum -> result`` in every write database."""
-    remote = _remote()
-    if remote is None:
-        return
-    await remote[1].set_transformation_result(tf_checksum, result)
+    await database_remote.set_transformation_result(tf_checksum, result)
 
 
 async def store_result(
@@ -180,12 +151,11 @@ async def write_execution_record(
     ``runtime`` is the ``record_runtime`` measured around the execution (:mod:`.runtime`).
     Written after the result; a transport failure is logged by seamless_remote, never raised.
     """
-    remote = _remote()
-    if remote is None or not _call_bool(remote[1], "has_write_server"):
+    if not database_remote.has_write_server():
         return False
     from .runtime import record_fields
 
-    return await remote[1].write_minimal_record(
+    return await database_remote.write_minimal_record(
         tf_checksum, result, remote_target=remote_target, **record_fields(dict(runtime or {}))
     )
 
@@ -203,7 +173,6 @@ def queue_upload(buffers: list[Buffer]) -> None:
 
 async def upload(buffers: list[Buffer]) -> None:
     """Upload buffers now (before a remote backend needs them)."""
-    remote = _remote()
-    if remote is None or not _call_bool(remote[0], "has_write_server"):
+    if not buffer_remote.has_write_server():
         return
-    await remote[0].upload_buffers(buffers)  # concurrent; skips recent writes of this process
+    await buffer_remote.upload_buffers(buffers)  # concurrent; skips recent writes of this process

@@ -105,7 +105,7 @@ def run_python(
             return _run_code(code, namespace, pins)
     except TransformationError:
         raise
-    except BaseException as exc:  # user code may raise anything, SystemExit included
+    except BaseException as exc:  # noqa: BLE001 (user code may raise anything, SystemExit included: re-raised as TransformationError)
         raise TransformationError(format_user_exception(exc)) from None
 
 

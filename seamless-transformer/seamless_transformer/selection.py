@@ -1,56 +1,44 @@
 """What seamless_config selected: execution mode, remote target, nparallel (read at use time).
 
-seamless_config is imported lazily and only looked at when it has been imported already or
-when a value is asked for; without it everything falls back to in-process execution.
+seamless-config is a dependency of this package: a value it cannot give is its error, raised
+as such (never a silent fallback to in-process execution).
 """
 
 from __future__ import annotations
+
+import seamless_config
+from seamless_config import select
+from seamless_config.errors import ConfigurationError
 
 EXECUTION_MODES = ("process", "spawn", "remote")
 
 
 def get_execution() -> str:
-    """The selected execution mode: "process", "spawn" or "remote" ("process" without config)."""
-    try:
-        from seamless_config import select
-    except ImportError:
-        return "process"
-    try:
-        mode = select.get_execution()
-    except Exception:
-        return "process"
-    return mode if mode in EXECUTION_MODES else "process"
+    """The selected execution mode: "process", "spawn" or "remote"."""
+    mode = select.get_execution()
+    if mode not in EXECUTION_MODES:
+        raise ConfigurationError(
+            f"execution mode {mode!r} is not one of {', '.join(EXECUTION_MODES)}",
+            key="execution",
+            value=mode,
+        )
+    return mode
 
 
 def execution_was_set_explicitly() -> bool:
     """True when ``execution`` came from a command, the profile, the environment or
     ``select_execution`` (not from a default)."""
-    try:
-        from seamless_config import select
-    except ImportError:
-        return False
     return bool(select.execution_was_set_explicitly())
 
 
 def get_remote_target() -> str | None:
     """The selected remote target ("daskserver", "jobserver") or None."""
-    try:
-        from seamless_config import select
-    except ImportError:
-        return None
-    try:
-        return select.get_remote()
-    except Exception:
-        return None
+    return select.get_remote()
 
 
 def get_nparallel(default: int | None = None) -> int:
-    """``nparallel`` from seamless_config; ``default`` (if given) when it is not set."""
-    try:
-        import seamless_config
-
-        return int(seamless_config.get_nparallel())
-    except Exception:
-        if default is not None:
-            return default
-        raise
+    """``nparallel`` from seamless_config; ``default`` (if given) when it is not set, else the
+    ConfigurationError saying how to set it."""
+    if default is not None and select.get_nparallel() is None:
+        return default
+    return int(seamless_config.get_nparallel())

@@ -419,7 +419,7 @@ class Transformation:
             )
         except _CONFIGURATION_ERRORS:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (1.x: the error text is Transformation.exception; configuration errors are raised above)
             self._exception = _exception_text(exc)
             return None
         self._result_checksum = result
@@ -507,7 +507,7 @@ class Transformation:
                 result = (await self._run_executor(executor, recompute)).checksum
         except _CONFIGURATION_ERRORS:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (1.x: the error text is Transformation.exception; configuration errors are raised above)
             self._exception = _exception_text(exc)
             return None
         self._result_checksum = result

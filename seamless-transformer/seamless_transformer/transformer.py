@@ -374,7 +374,7 @@ class Transformer:
             else:
                 try:
                     add(name, celltype, None, to_buffer(value, celltype))
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 (re-raised as a TypeError naming the argument)
                     raise TypeError(
                         f"Argument {name!r} ({type(value).__name__}) cannot be serialized as "
                         f"celltype {celltype!r}: {exc}"
@@ -445,7 +445,7 @@ def _copy_value(value: Any) -> Any:
         return value
     try:
         return copy.deepcopy(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 (a value that cannot be deep-copied is kept as it is)
         return value
 
 

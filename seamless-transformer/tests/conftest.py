@@ -20,7 +20,7 @@ def persistent(remote_clients_session: dict[str, Any]) -> dict[str, Any]:
     return remote_clients_session
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001 - pytest hook signature
+def pytest_sessionfinish(session, exitstatus):  # pytest hook signature
     """Close Seamless once, at the end (it is terminal for the process)."""
     import seamless
 

@@ -269,7 +269,7 @@ def main() -> None:
         run(options, report)
     except Unavailable as exc:
         report.update(status="unavailable", error=str(exc))
-    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+    except Exception as exc:  # any failure is reported, not raised
         traceback.print_exc()
         report.update(status="error", error=f"{type(exc).__name__}: {exc}"[:500])
     report["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -134,7 +134,7 @@ async def _fetch(checksum: Checksum, path: str) -> bytes:
 
     try:
         buffer = await buffer_remote.get_buffer(checksum)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (any read failure becomes this file's DownloadError)
         raise DownloadError(path, f"{type(exc).__name__}: {exc}") from None
     if buffer is None:
         raise DownloadError(path, f"no configured server has buffer {checksum.hex()}")
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         report = run_sync(download(requests, verbose=args.verbose), what="seamless-download")
     except DownloadError as exc:
         return _fail(str(exc))
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (top level: one clear line, exit 1)
         return _fail(f"{type(exc).__name__}: {exc}")
     finally:
         seamless.close()

@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.buffer.write(output)
         sys.stdout.flush()
         return 0
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (top level: one clear line, exit 1)
         return _fail(f"{type(exc).__name__}: {exc}")
     finally:
         seamless.close()

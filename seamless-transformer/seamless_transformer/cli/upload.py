@@ -192,7 +192,7 @@ async def upload_targets(
             except UploadError as exc:
                 report.errors.append(exc)
                 return
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (reported per file in the upload report)
                 report.errors.append(UploadError(first.path, f"{type(exc).__name__}: {exc}"))
                 return
         for entry in group:
@@ -246,7 +246,7 @@ async def _finish(target: Target, report: UploadReport) -> None:
             raise OSError("no writable hashserver accepted the index buffer")
         write_index(target.path, index_buf)
         print(f"{index_checksum.hex()}  {target.path}")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (reported per file in the upload report)
         report.errors.append(UploadError(target.path, f"{type(exc).__name__}: {exc}"))
 
 
@@ -279,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         except NoPersistentCacheError as exc:
             return _fail(str(exc))
         report = run_sync(upload_targets(targets, verbose=args.verbose), what="seamless-upload")
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 (top level: one clear line, exit 1)
         return _fail(f"{type(exc).__name__}: {exc}")
     finally:
         seamless.close()

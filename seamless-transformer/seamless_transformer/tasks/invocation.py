@@ -226,7 +226,7 @@ def invoke(
                 continue
             try:
                 task_buffers[opt_name] = value_buffer(value)
-            except Exception as exc:  # the serializer's own errors vary by value
+            except Exception as exc:  # noqa: BLE001 (the serializer's own errors vary by value: reported as a problem)
                 problems.append(
                     InvocationProblem(
                         name,

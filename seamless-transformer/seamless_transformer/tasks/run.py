@@ -420,7 +420,7 @@ class TaskRun(StreamRunMixin):
             self._held[planned.name] = tf
         try:
             value = await tf.task()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (re-raised as the task's TaskFailedError)
             raise TaskFailedError(planned.name, f"{type(exc).__name__}: {exc}") from None
         return result, value
 
@@ -452,7 +452,7 @@ class TaskRun(StreamRunMixin):
             raise
         except TaskFailedError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (re-raised as the task's TaskFailedError)
             raise TaskFailedError(planned.name, f"{type(exc).__name__}: {exc}") from None
         return result, box.get("value", _NOT_YET)
 
@@ -497,7 +497,7 @@ class TaskRun(StreamRunMixin):
             value = await asyncio.get_running_loop().run_in_executor(
                 None, functools.partial(_call, planned.taskdef.func, kwargs)
             )
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 (re-raised as the task's TaskFailedError)
             raise TaskFailedError(name, f"{type(exc).__name__}: {exc}") from None
         finally:
             kwargs.clear()

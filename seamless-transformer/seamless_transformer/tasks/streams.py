@@ -247,7 +247,7 @@ class StreamRunMixin:
                 product = await get_transformation_cache().evaluate(fingerprint, execute)
             except TaskFailedError:
                 raise
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (re-raised as the task's TaskFailedError)
                 raise TaskFailedError(name, f"{type(exc).__name__}: {exc}") from None
             await records.record(planned.plan_fingerprint, product)
             self._update(name, state="done", product=product, finished=time.monotonic())
@@ -266,7 +266,7 @@ class StreamRunMixin:
             try:
                 for item in func(**kwargs):
                     loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
-            except Exception as exc:  # the generator's own error, reported as the task's
+            except Exception as exc:  # noqa: BLE001 (the generator's own error, reported as the task's)
                 loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
             else:
                 loop.call_soon_threadsafe(queue.put_nowait, ("end", None))

@@ -107,7 +107,7 @@ class TypeRegistry:
         for declared in self.chain(name):
             try:
                 ok = declared.predicate(value)
-            except Exception as exc:  # a predicate that raises says "no", with a reason
+            except Exception as exc:  # noqa: BLE001 (a predicate that raises says no, with a reason)
                 return f"type {declared.name!r} (predicate raised {type(exc).__name__}: {exc})"
             if not ok:
                 return f"type {declared.name!r}"
