@@ -91,16 +91,19 @@ def define_tools(tools: dict[str, dict[str, Any]]) -> None:
     _tool_registry.tools = copy.deepcopy(tools)
 
 
+# ``$IDENT`` only; the other groups string.Template requires never match
+_DOLLAR_TEMPLATE_PATTERN = (
+    r"\$(?:(?P<named>[A-Za-z_][A-Za-z0-9_]*)|(?P<escaped>(?!))|(?P<braced>(?!))|(?P<invalid>(?!)))"
+)
+
+
 class _DollarTemplate(string.Template):
     """``$IDENT`` only, as in Seamless 1.x: ``${...}`` and ``$$`` are left alone, since the
     launcher later evaluates ``{...}`` as f-string parts and commands may hold shell ``$``."""
 
-    # a string: Template.__init_subclass__ compiles it (documented override; typeshed types
-    # the compiled attribute, hence the ignore)
-    pattern = (  # type: ignore[assignment]
-        r"\$(?:(?P<named>[A-Za-z_][A-Za-z0-9_]*)|(?P<escaped>(?!))|(?P<braced>(?!))"
-        r"|(?P<invalid>(?!)))"
-    )
+    # a string, which Template.__init_subclass__ compiles (the documented way to override it);
+    # typeshed types the attribute as the compiled pattern
+    pattern = _DOLLAR_TEMPLATE_PATTERN  # type: ignore[assignment]
 
 
 class _CheckedValues(Mapping[str, str]):
