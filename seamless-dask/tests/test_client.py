@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import dask.config
@@ -147,29 +148,54 @@ def test_resource_spec_is_in_the_key(dask_remote: Any) -> None:
     assert with_res in present and plain not in present
 
 
+@delayed
+def gated_add(a, b, gate):
+    import os
+    import time
+
+    while not os.path.exists(gate):
+        time.sleep(0.02)
+    return a + b
+
+
 @pytest.mark.timeout(120)
-def test_long_transformation_outlives_the_ttl(dask_remote: Any) -> None:
+def test_long_transformation_outlives_the_ttl(dask_remote: Any, tmp_path: Path) -> None:
+    ttl = 0.1
+    gate = tmp_path / "gate"
     with dask.config.set(
         {
-            "seamless-dask.future-cache.ttl": "100ms",
+            "seamless-dask.future-cache.ttl": f"{int(ttl * 1000)}ms",
             "seamless-dask.future-cache.prune-interval": "20ms",
         }
     ):
-        tf = slow_add(5, 6, 1.5).start()
-        deadline = time.monotonic() + 30
-        key = None
-        while key is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-            try:
-                key = keys.transformation_key("base", tf.checksum)
-            except Exception:  # not constructed yet
-                continue
-        time.sleep(0.6)  # several TTLs while it runs: pinned, not expired
-        assert dask_remote._tf_cache.is_pinned(key)
-        assert tf.run() == 11
-        time.sleep(0.5)  # after completion the short TTL applies
-        dask_remote.prune()
-        assert key not in dask_remote._tf_cache
+        tf = gated_add(5, 6, str(gate)).start()  # runs until the test opens the gate
+        try:
+            deadline = time.monotonic() + 30
+            key = None
+            while key is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+                try:
+                    key = keys.transformation_key("base", tf.checksum)
+                except Exception:  # not constructed yet
+                    continue
+            assert key is not None
+            # prunes well past the TTL while it (certainly) still runs: pinned, not expired
+            since = time.monotonic()
+            while time.monotonic() - since < 5 * ttl:
+                dask_remote.prune()
+                time.sleep(0.02)
+            assert dask_remote._tf_cache.is_pinned(key)
+            assert key in dask_remote._tf_cache
+            gate.touch()
+            assert tf.run() == 11
+            # after completion the short TTL applies: a prune drops it (polled to a deadline)
+            deadline = time.monotonic() + 30
+            while key in dask_remote._tf_cache:
+                assert time.monotonic() < deadline, "the finished entry never expired"
+                dask_remote.prune()
+                time.sleep(0.02)
+        finally:
+            gate.touch()  # never leave a worker thread waiting
 
 
 def test_nested_priorities_rank_higher(dask_remote: Any) -> None:
