@@ -57,7 +57,7 @@ class ResultGatherer:
         futures = [f for f, _ in batch]
         try:
             values = await self._loop.run_in_executor(None, self._client.gather, futures)
-        except (Exception, asyncio.CancelledError):
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001 (each future then gets its own outcome)
             # one of them failed or was canceled: each then gets its own outcome
             for future, waiter in batch:
                 value, exc = await self._fetch_one(future)
@@ -69,7 +69,7 @@ class ResultGatherer:
     async def _fetch_one(self, future: Any) -> tuple[Any, BaseException | None]:
         try:
             return await self._loop.run_in_executor(None, future.result), None
-        except (Exception, asyncio.CancelledError) as exc:
+        except (Exception, asyncio.CancelledError) as exc:  # noqa: BLE001 (the outcome is delivered to the waiter)
             return None, exc
 
 

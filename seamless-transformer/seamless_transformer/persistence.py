@@ -60,10 +60,7 @@ async def get_buffer(checksum: Checksum) -> Buffer | None:
 def get_folder_buffer_now(checksum: Checksum) -> Buffer | None:
     """A verified buffer from a read folder (a local hashserver directory), read in the
     calling thread, which must not be an event loop; None when none has it right now."""
-    remote = _remote()
-    if remote is None:
-        return None
-    return remote[0].get_folder_buffer_now(checksum)
+    return buffer_remote.get_folder_buffer_now(checksum)
 
 
 async def write_buffer(checksum: Checksum, buffer: Buffer) -> None:
