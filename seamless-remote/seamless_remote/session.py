@@ -8,9 +8,10 @@ session on that loop while it still runs; sessions of loops that died without th
 released synchronously.
 
 Shutdown (`begin_shutdown`, run by the seamless.close() hook before anything else of close()):
-every request in flight on any loop is cancelled on its own loop and ends with
-`ClientClosedError`, its connections are aborted (a transport with unsent data to a server that
-does not read would otherwise never finish closing), and new requests are refused at once. So
+new requests are refused at once; requests in flight get `SHUTDOWN_GRACE` seconds to finish (so
+a normal exit drops nothing); then every request still in flight on any loop is cancelled on its
+own loop and ends with `ClientClosedError`, and its connections are aborted (a transport with
+unsent data to a server that does not read would otherwise never finish closing). So
 seamless-core's buffer writer thread, whose loop awaits our requests, always ends, and the
 thread join in seamless.close() returns. What was dropped is logged. Every other wait of close
 here is bounded by a timeout that logs what was still pending. A dropped buffer write never
@@ -24,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 
@@ -41,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: Seconds that seamless.close() waits for one event loop to close its session.
 CLOSE_TIMEOUT = 5.0
+#: Seconds that seamless.close() lets requests in flight finish before it drops them.
+SHUTDOWN_GRACE = 2.0
 
 
 @dataclass
@@ -177,6 +181,7 @@ class HttpSessionRegistry:
             current = asyncio.get_running_loop()
         except RuntimeError:
             current = None
+        self._wait_for_inflight(states, current, SHUTDOWN_GRACE)
         dropped: list[str] = []
         for state in states:
             dropped += list(state.inflight.values())
@@ -196,6 +201,25 @@ class HttpSessionRegistry:
                 "; ".join(dropped),
             )
         return dropped
+
+    @staticmethod
+    def _wait_for_inflight(
+        states: list[_LoopState], current: asyncio.AbstractEventLoop | None, grace: float
+    ) -> None:
+        """Give requests in flight on other running loops up to ``grace`` seconds to finish.
+
+        A server that answers lets a normal exit finish its writes; one that does not is
+        dropped once the grace period is over (a loop of this thread cannot progress while
+        we wait, so its requests are not waited for).
+        """
+        others = [
+            st
+            for st in states
+            if st.loop is not current and not st.loop.is_closed() and st.loop.is_running()
+        ]
+        deadline = time.monotonic() + grace
+        while any(st.inflight for st in others) and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     async def get_semaphore(self, name: str) -> asyncio.Semaphore | None:
         """A per-loop semaphore bounding database requests, or None when unbounded.

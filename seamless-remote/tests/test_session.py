@@ -125,6 +125,16 @@ print(json.dumps({"close_seconds": seconds, "big": outcome.get("big"),
 """
 
 
+def _stop_server_for(child: subprocess.Popen, server_pid: int) -> bool:
+    """Once the child is ready, stop its server (SIGSTOP) and tell the child to go on."""
+    assert child.stdout is not None and child.stdin is not None
+    assert child.stdout.readline().strip() == "ready"
+    os.kill(server_pid, signal.SIGSTOP)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    return True
+
+
 @pytest.mark.timeout(240)
 def test_close_returns_when_the_hashserver_stops_answering_mid_write(tmp_path):
     """seamless.close() while the buffer writer thread and another loop wait on a hashserver
@@ -142,12 +152,7 @@ def test_close_returns_when_the_hashserver_stops_answering_mid_write(tmp_path):
         )
         stopped = False
         try:
-            assert child.stdout is not None and child.stdin is not None
-            assert child.stdout.readline().strip() == "ready"
-            os.kill(server.process.pid, signal.SIGSTOP)
-            stopped = True
-            child.stdin.write("go\n")
-            child.stdin.flush()
+            stopped = _stop_server_for(child, server.process.pid)
             try:
                 out, err = child.communicate(timeout=150)
             except subprocess.TimeoutExpired:
@@ -175,3 +180,76 @@ def test_close_returns_when_the_hashserver_stops_answering_mid_write(tmp_path):
     assert "dropping 2 request(s) still in flight" in err, err
     assert f"promise/{small}" in err and big_cs in err, err
     assert f"unwritten buffers: {small}" in err, err
+
+
+RESUMED_SERVER_CLOSE = """
+import asyncio, json, sys, time
+import seamless
+from seamless import Buffer
+from seamless.caching import buffer_writer
+from seamless_remote import buffer_remote
+from seamless_remote.client import define_extern_client
+from seamless_remote.session import get_http_session_registry
+
+define_extern_client("hs", "hashserver", url=sys.argv[1], readonly=False)
+buffer_remote.activate(no_main=True, extern_clients=["hs"])
+(client,) = buffer_remote._write_server_clients
+assert asyncio.run(client.healthcheck())
+print("ready", flush=True)
+sys.stdin.readline()  # the test has stopped the hashserver (SIGSTOP)
+small = Buffer(b"written while close() waits\\n")
+cs = small.get_checksum().hex()
+buffer_writer.register(small)
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    inflight = [d for s in list(get_http_session_registry()._states.values())
+                for d in s.inflight.values()]
+    if any(cs in d for d in inflight):
+        break
+    time.sleep(0.05)
+print(json.dumps({"inflight": inflight, "cs": cs}), flush=True)
+sys.stdin.readline()  # the test resumes the hashserver (SIGCONT) as soon as close() starts
+print("closing", flush=True)
+seamless.close()
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.timeout(240)
+def test_close_lets_a_request_in_flight_finish_when_the_server_answers(tmp_path):
+    """A request in flight when seamless.close() starts is not dropped if its server answers
+    within the grace period: nothing is reported dropped and the buffer is on the server."""
+    with run_hashserver(tmp_path / "buffers") as server:
+        assert server.process is not None
+        child = subprocess.Popen(
+            [sys.executable, "-c", RESUMED_SERVER_CLOSE, server.url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        stopped = False
+        try:
+            stopped = _stop_server_for(child, server.process.pid)
+            assert child.stdout is not None and child.stdin is not None
+            first = json.loads(child.stdout.readline())
+            cs = first["cs"]
+            assert any(cs in d for d in first["inflight"]), first
+            child.stdin.write("close\n")
+            child.stdin.flush()
+            assert child.stdout.readline().strip() == "closing"
+            os.kill(server.process.pid, signal.SIGCONT)
+            stopped = False
+            out, err = child.communicate(timeout=150)
+        finally:
+            if child.poll() is None:
+                child.kill()
+            if stopped:
+                os.kill(server.process.pid, signal.SIGCONT)
+        assert child.returncode == 0, err
+        assert out.strip().splitlines()[-1] == "closed"
+        assert "dropping" not in err, err
+        assert "unwritten buffers" not in err, err
+        assert (tmp_path / "buffers" / cs).exists() or any(
+            p.name == cs for p in (tmp_path / "buffers").rglob(cs)
+        ), sorted(p.name for p in (tmp_path / "buffers").rglob("*"))
