@@ -26,9 +26,12 @@ def count_inside(seed, npoints):
 
     rng = np.random.default_rng(seed)
     inside = 0
-    for _ in range(npoints // 1_000_000):
-        xy = rng.random((1_000_000, 2))
+    remaining = npoints
+    while remaining > 0:  # blocks of at most a million points bound the memory
+        block = min(remaining, 1_000_000)
+        xy = rng.random((block, 2))
         inside += int(((xy * xy).sum(axis=1) <= 1.0).sum())
+        remaining -= block
     return inside
 
 

@@ -17,7 +17,8 @@ import pytest
 from seamless_testing.servers import stop_launched_services, wait_for_exit
 
 REPO = Path(__file__).resolve().parents[1]
-SMALL = ["--chunks", "3", "--points", "1000000", "--nparallel", "2"]
+# a number of points that is not a multiple of the demo's block size (a million) on purpose
+SMALL = ["--chunks", "3", "--points", "400001", "--nparallel", "2"]
 SUMMARY = re.compile(
     r"executed: (?P<executed>\d+), cache hits: database (?P<db>\d+), memory \d+; "
     r"execution: (?P<execution>.+)"
