@@ -108,3 +108,56 @@ def test_run_twice_second_is_cache_hit(workdir, remote_clients_session):
     failing = run("cat a.txt; exit 4")
     assert failing.returncode == 1
     assert "Return code 4" in failing.stderr
+
+
+def _processes_running(argv: list[str]) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if [part.decode(errors="replace") for part in cmdline] == argv:
+            found.append(int(entry))
+    return found
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_prints_one_line_and_dies_by_sigint(workdir, remote_clients_session):
+    """SIGINT while the command runs: one line on stderr, no traceback, death by SIGINT."""
+    import signal
+    import time
+
+    inside = {
+        kind: [dict(entry, remote_url=entry["url"]) for entry in entries]
+        for kind, entries in remote_clients_session.items()
+    }
+    env = dict(os.environ, SEAMLESS_REMOTE_CLIENTS=json.dumps(inside))
+    marker = ["sleep", f"{60 + os.getpid() % 1000 / 1000:.3f}"]  # unique to this test run
+    child = subprocess.Popen(
+        [sys.executable, "-m", "seamless_transformer.cli.run", " ".join(marker)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not _processes_running(marker):
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, "the command never started"
+            time.sleep(0.1)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+        for pid in _processes_running(marker):
+            os.kill(pid, signal.SIGKILL)
+    assert child.returncode == -signal.SIGINT, err
+    assert err.strip().splitlines()[-1] == "seamless-run: interrupted", err
+    assert "Traceback" not in err, err

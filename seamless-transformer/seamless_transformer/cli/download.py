@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from seamless import Buffer, Checksum
 
 from ..errors import SeamlessTransformerError
+from .interrupt import interruptible
 
 EPILOG = """examples:
   seamless-download data.csv              # from data.csv.CHECKSUM
@@ -219,6 +220,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+@interruptible("seamless-download")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the seamless-download console script."""
     args = build_parser().parse_args(argv)

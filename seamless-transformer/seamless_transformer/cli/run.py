@@ -13,6 +13,8 @@ import json
 import os
 import sys
 
+from .interrupt import interruptible
+
 EPILOG = """examples:
   seamless-run 'seq 1 10 | tac'
   seamless-run 'cat a.txt | tac'            # a.txt is an input, by checksum
@@ -79,6 +81,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+@interruptible("seamless-run")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the seamless-run console script."""
     args = build_parser().parse_args(argv)

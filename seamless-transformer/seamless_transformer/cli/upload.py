@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from seamless import Buffer, Checksum
 
 from ..errors import SeamlessTransformerError
+from .interrupt import interruptible
 
 EPILOG = """examples:
   SEAMLESS_CACHE=~/.seamless/cache seamless-upload data.csv    # writes data.csv.CHECKSUM
@@ -255,6 +256,7 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+@interruptible("seamless-upload")
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the seamless-upload console script."""
     args = build_parser().parse_args(argv)
