@@ -14,7 +14,7 @@ from typing import Any
 
 from . import schema
 from .errors import ClusterDefinitionError, ConfigurationError, UnknownClusterError
-from .names import check_name, template_value
+from .names import check_name, launcher_directory, launcher_host, template_value
 from .registries import register_registry
 
 __all__ = [
@@ -216,6 +216,15 @@ _TEMPLATE_FIELDS = (
 )
 """Fields whose values go into remote-http-launcher launch dicts (checked by template_value)."""
 
+_LAUNCHER_CHECKS = {
+    "hostname": launcher_host,
+    "ssh_hostname": launcher_host,
+    "network_interface": launcher_host,
+    "bufferdir": launcher_directory,
+    "database_dir": launcher_directory,
+}
+"""What remote-http-launcher itself would refuse in these fields, checked when they are read."""
+
 _FREE_TEXT_FIELDS = ("job_script_prologue",)
 """Shell lines by design: the user's own job-script prologue (multi-line items allowed)."""
 
@@ -263,6 +272,9 @@ def _safe_value(name: str, value: Any, *, where: str) -> None:
         return
     if name in _TEMPLATE_FIELDS:
         _checked(lambda v: template_value(v, what=name), value, where=where, key=name)
+        launcher_check = _LAUNCHER_CHECKS.get(name)
+        if launcher_check is not None:
+            _checked(lambda v: launcher_check(v, what=name), value, where=where, key=name)
     elif name not in _FREE_TEXT_FIELDS:
         _no_control_characters(value, where=where, key=name)
 

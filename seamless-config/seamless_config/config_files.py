@@ -130,7 +130,7 @@ def load_cluster_files() -> None:
     directory = get_seamless_cache()
     if directory is not None:
         definitions = cache_cluster_definition(directory)
-        origins: dict[str, str] = {}
+        origins = {SEAMLESS_CACHE_CLUSTER: "SEAMLESS_CACHE", "local_cluster": "SEAMLESS_CACHE"}
     else:
         definitions, origins = read_cluster_files()
     get_cluster_registry().commit(parse_clusters(definitions, origins=origins))

@@ -143,8 +143,13 @@ def launch_key(conf: dict[str, Any]) -> str:
     try:
         return remote_http_launcher.Configuration.from_mapping(config).key
     except remote_http_launcher.LauncherError as exc:
+        meta = conf.get("meta")
+        service = meta.get("service") if isinstance(meta, dict) else None
+        # not the key: it is still an unevaluated template here
         raise LaunchError(
-            f"remote-http-launcher refuses the launch dict: {exc}", key=str(conf.get("key"))
+            f"remote-http-launcher refuses the launch dict: {exc}",
+            key=None if service is None else f"service {service!r}",
+            hint="Nothing was launched; check the configuration values of this service",
         ) from None
 
 

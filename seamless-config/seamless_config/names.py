@@ -11,10 +11,14 @@ Two guards, used where values are read and again where they leave for other prog
   remote-http-launcher template. The launcher evaluates key and command templates as Python
   f-strings, so ``{``, ``}``, quotes and backslashes are refused even if a name check upstream
   was missed.
+- :func:`launcher_directory` and :func:`launcher_host` refuse, where a value is read, what
+  remote-http-launcher would refuse later (a workdir outside ``[A-Za-z0-9@_./~-]``, a host that
+  is not a hostname or IP address), so the error names the file and entry, not the launch dict.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 
@@ -24,7 +28,10 @@ __all__ = [
     "NAME_KINDS",
     "NAME_RULE",
     "TEMPLATE_FORBIDDEN",
+    "LAUNCHER_DIRECTORY_CHARACTERS",
     "check_name",
+    "launcher_directory",
+    "launcher_host",
     "name_problem",
     "template_value",
 ]
@@ -37,6 +44,12 @@ _UNRESERVED_KINDS = ("queue", "node")
 
 TEMPLATE_FORBIDDEN = frozenset("{}'\"\\")
 """Characters never allowed in a value that reaches a launcher template (f-string syntax)."""
+
+LAUNCHER_DIRECTORY_CHARACTERS = "letters, digits and '@', '_', '.', '/', '~', '-'"
+"""What remote-http-launcher accepts in a service workdir (its ``DIRNAME_RE``)."""
+
+_LAUNCHER_DIRECTORY_RE = re.compile(r"[A-Za-z0-9@_./~-]+")
+_HOST_LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 NAME_RULE = (
     "Use letters, digits, '_', '.' and '-', not starting with '.' or '-'"
@@ -98,3 +111,58 @@ def template_value(value: Any, *, what: str) -> str:
             hint="Configuration values are data; remove these characters",
         )
     return text
+
+
+def launcher_directory(value: Any, *, what: str) -> str:
+    """``value`` if remote-http-launcher accepts it in a workdir, else UnsafeValueError.
+
+    The launcher refuses every workdir that is not made of ``[A-Za-z0-9@_./~-]`` (so a space,
+    ``$``, ``;``, quotes, ...); ``what`` names the file and entry or the variable it came from.
+    """
+    text = str(value)
+    if _LAUNCHER_DIRECTORY_RE.fullmatch(text):
+        return text
+    if not text:
+        problem = "a service directory may not be empty"
+    else:
+        bad = sorted({c for c in text if not _LAUNCHER_DIRECTORY_RE.fullmatch(c)})
+        problem = (
+            f"{', '.join(repr(c) for c in bad)} may not appear in a service directory: "
+            f"remote-http-launcher accepts only {LAUNCHER_DIRECTORY_CHARACTERS}"
+        )
+    raise UnsafeValueError(
+        problem,
+        key=what,
+        value=value,
+        hint="Use a path without spaces or special characters "
+        "(for example a symbolic link without them that points to this directory)",
+    )
+
+
+def _is_host(text: str) -> bool:
+    """remote-http-launcher's hostname-or-IP rule (``_is_valid_hostname_or_ip``)."""
+    try:
+        ipaddress.ip_address(text)
+        return True
+    except ValueError:
+        pass
+    if len(text) > 253:
+        return False
+    labels = (text[:-1] if text.endswith(".") else text).split(".")
+    return all(_HOST_LABEL_RE.fullmatch(label) for label in labels)
+
+
+def launcher_host(value: Any, *, what: str) -> str:
+    """``value`` if remote-http-launcher accepts it as a host (hostname or IP address)."""
+    text = str(value)
+    if _is_host(text):
+        return text
+    bad = sorted({c for c in text if not (c.isascii() and (c.isalnum() or c in ".-:"))})
+    detail = f": {', '.join(repr(c) for c in bad)} may not appear in it" if bad else ""
+    raise UnsafeValueError(
+        f"not a hostname or IP address{detail}",
+        key=what,
+        value=value,
+        hint="remote-http-launcher accepts only a hostname (letters, digits and '-' in "
+        "dot-separated labels) or an IP address",
+    )

@@ -10,15 +10,29 @@ import hashlib
 import os
 from typing import Any
 
+from .errors import ConfigurationError
+from .names import launcher_directory
+
 SEAMLESS_CACHE_CLUSTER = "__SEAMLESS_CACHE__"
 
 
 def get_seamless_cache() -> str | None:
-    """The normalised SEAMLESS_CACHE directory (``~`` expanded, absolute), or None."""
+    """The normalised SEAMLESS_CACHE directory (``~`` expanded, absolute), or None.
+
+    A directory that remote-http-launcher would refuse as the services' workdir (a space,
+    ``$``, ``;``, quotes, ...) is refused here, with a ConfigurationError naming the variable.
+    """
     value = os.environ.get("SEAMLESS_CACHE", "")
     if not value.strip():
         return None
-    return os.path.abspath(os.path.expanduser(value.strip()))
+    directory = os.path.abspath(os.path.expanduser(value.strip()))
+    try:
+        launcher_directory(directory, what="SEAMLESS_CACHE")
+    except ConfigurationError as exc:
+        raise ConfigurationError(
+            exc.message, key=f"SEAMLESS_CACHE={value!r}", hint=exc.hint
+        ) from None
+    return directory
 
 
 def cache_cluster_definition(directory: str) -> dict[str, Any]:

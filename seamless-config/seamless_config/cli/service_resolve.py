@@ -56,10 +56,9 @@ def _load(args: argparse.Namespace) -> None:
 
 def resolve(args: argparse.Namespace) -> dict[str, Any]:
     """The resolved description of one service (key, ssh_hostname, workdir, log_path, meta fields)."""
-    import remote_http_launcher
-
     from seamless_config import select, tools
     from seamless_config.errors import ConfigurationError
+    from seamless_config.launching import launch_key
     from seamless_config.seamless_cache import SEAMLESS_CACHE_CLUSTER, get_seamless_cache
 
     _load(args)
@@ -88,7 +87,7 @@ def resolve(args: argparse.Namespace) -> dict[str, Any]:
         conf = tools.configure_daskserver(**common, **location, substage=args.substage)
     else:
         conf = tools.configure_pure_daskserver(**common, queue=args.queue)
-    key = remote_http_launcher.Configuration.from_mapping(conf).key
+    key = launch_key(conf)  # a ConfigurationError (not a traceback) if the launcher refuses
     result = {
         "key": key,
         "ssh_hostname": conf.get("ssh_hostname", conf.get("hostname")),
