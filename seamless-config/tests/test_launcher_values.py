@@ -134,14 +134,14 @@ def _console_script(name: str) -> str:
     return str(path)
 
 
-def _run(argv: list[str], *, home: Path, cwd: Path, cache: str | None) -> subprocess.CompletedProcess:
+def _run(
+    argv: list[str], *, home: Path, cwd: Path, cache: str | None
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SEAMLESS_")}
     env["HOME"] = str(home)
     if cache is not None:
         env["SEAMLESS_CACHE"] = cache
-    return subprocess.run(
-        argv, capture_output=True, text=True, timeout=120, env=env, cwd=str(cwd)
-    )
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, cwd=str(cwd))
 
 
 def _assert_one_line_error(proc: subprocess.CompletedProcess, prog: str, *needles: str) -> None:
@@ -172,12 +172,14 @@ def test_cli_seamless_cache_with_space(prog: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("prog", ["seamless-init", "seamless-service-resolve"])
 def test_cli_bufferdir_with_space(prog: str, tmp_path: Path) -> None:
     home = tmp_path / "private-home"
+    frontend = {
+        "hostname": "localhost",
+        "hashserver": {"bufferdir": str(tmp_path / "my buffers")},
+        "database": {"database_dir": str(tmp_path / "db")},
+    }
     clusters = write_yaml(
         home / ".seamless" / "clusters.yaml",
-        {"ws": demo_cluster(storage=True) | {"frontends": [
-            {"hostname": "localhost", "hashserver": {"bufferdir": str(tmp_path / "my buffers")},
-             "database": {"database_dir": str(tmp_path / "db")}}
-        ]}},
+        {"ws": {"type": "local", "frontends": [frontend]}},
     )
     project = tmp_path / "proj"
     write_yaml(project / "seamless.yaml", [{"project": "p"}, {"cluster": "ws"}])
