@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -139,6 +140,36 @@ def _read_result(root: str, celltype: str) -> Any:
     )
 
 
+def _run_script(script: str, root: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """Run ``script`` under bash in its own session; when this is interrupted (the spawn worker
+    is terminated: SIGTERM raises SystemExit), kill the whole session's process group, so that
+    the commands bash started in the background end too."""
+    with subprocess.Popen(
+        ["/bin/bash", script],
+        cwd=root,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as process:
+        try:
+            stdout, stderr = process.communicate()
+        except BaseException:
+            _kill_session(process)
+            raise
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _kill_session(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the process group that bash leads (its id is bash's pid: bash started a new
+    session, and the group id stays taken while any member lives)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    process.wait()
+
+
 def run_bash(
     tf_dict: Mapping[str, Any],
     pin_buffers: Mapping[str, Buffer],
@@ -154,13 +185,7 @@ def run_bash(
         script = os.path.join(root, ".seamless-transform.sh")
         with open(script, "w", encoding="utf-8") as f:
             f.write(_PRELUDE + code)
-        process = subprocess.run(
-            ["/bin/bash", script],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            start_new_session=True,
-        )
+        process = _run_script(script, root, env)
         stdout = process.stdout.decode(errors="replace")
         if meta.get("__direct_print__"):
             sys.stdout.write(stdout)

@@ -18,6 +18,14 @@ time), so that one worker can be stopped without touching the others:
   :class:`~seamless_transformer.errors.TransformationTimeoutError` ("... timed out after N s");
 - **crash**: a worker that dies by itself (crash, out of memory) is replaced and the job is
   retried once on another worker.
+
+Workers are not daemon processes, so transformer code may start multiprocessing children of its
+own. Each worker leads its own process group: terminating a worker signals the whole group
+(SIGTERM, then SIGKILL), so children of the code (a bash transformer's commands, multiprocessing
+children) end with it, and Ctrl-C in a terminal reaches only the parent (which shuts the pool
+down). A watchdog thread in each worker kills its group when the parent process ends, also when
+the parent is killed (SIGKILL) and cannot shut the pool down; at a normal exit the pool is shut
+down by a multiprocessing finalizer, before multiprocessing joins the remaining children.
 """
 
 from __future__ import annotations
@@ -25,9 +33,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import multiprocessing.util
 import os
 import signal
 import threading
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from multiprocessing.connection import Connection
@@ -47,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 #: seconds a terminated worker gets to exit after SIGTERM before it is killed (SIGKILL)
 TERMINATE_GRACE = 2.0
+#: seconds between two checks of the parent watchdog that do not rely on the parent's sentinel
+WATCHDOG_INTERVAL = 1.0
 
 
 def _worker_execute(
@@ -75,8 +88,55 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
+def _lead_own_process_group() -> None:
+    """Make this worker the leader of a new process group (POSIX), so that the parent can
+    signal the worker together with every child its code starts."""
+    if hasattr(os, "setpgid"):
+        try:
+            os.setpgid(0, 0)
+        except OSError:  # pragma: no cover - e.g. already a session leader
+            logger.debug("worker %s could not start its own process group", os.getpid())
+
+
+def _kill_own_group() -> None:
+    """Kill this worker and (when it leads its process group) everything in its group."""
+    pid = os.getpid()
+    if hasattr(os, "killpg") and os.getpgrp() == pid:
+        os.killpg(pid, signal.SIGKILL)
+    os._exit(1)
+
+
+def _watch_parent() -> None:
+    """Watchdog thread body: kill this worker's group once the parent process has ended.
+
+    Waits on the parent's sentinel (ready when the parent ends, however it ends), and also
+    checks the parent pid, in case a forked process keeps the sentinel open."""
+    parent = multiprocessing.parent_process()
+    parent_pid = os.getppid()
+    sentinel = None if parent is None else parent.sentinel
+    while True:
+        if sentinel is not None:
+            if multiprocessing.connection.wait([sentinel], timeout=WATCHDOG_INTERVAL):
+                break
+        else:
+            threading.Event().wait(WATCHDOG_INTERVAL)
+        if os.getppid() != parent_pid:
+            break
+    # SIGTERM first (SystemExit in the main thread: a running bash job kills its own session),
+    # then SIGKILL to the whole group
+    os.kill(os.getpid(), signal.SIGTERM)
+    threading.Event().wait(TERMINATE_GRACE)
+    _kill_own_group()
+
+
+def _start_parent_watchdog() -> None:
+    threading.Thread(target=_watch_parent, name="seamless-parent-watchdog", daemon=True).start()
+
+
 def _worker_main(conn: Connection) -> None:
     """A worker process: run the jobs that arrive on ``conn`` until None or end of pipe."""
+    _lead_own_process_group()
+    _start_parent_watchdog()
     signal.signal(signal.SIGTERM, _on_sigterm)
     from . import execute, python_executor, runtime  # noqa: F401  (warm up before a job)
 
@@ -100,8 +160,10 @@ class _Worker:
 
     def __init__(self, context: SpawnContext) -> None:
         parent, child = context.Pipe(duplex=True)
+        # not a daemon: transformer code may start multiprocessing children (the watchdog in
+        # the worker and the pool's exit finalizer end it instead)
         self.process = context.Process(
-            target=_worker_main, args=(child,), name="seamless-worker", daemon=True
+            target=_worker_main, args=(child,), name="seamless-worker", daemon=False
         )
         self.process.start()
         child.close()
@@ -144,13 +206,36 @@ class _Worker:
                 pass
             else:
                 self.process.join(TERMINATE_GRACE)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(TERMINATE_GRACE)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(TERMINATE_GRACE)
+            if not self.process.is_alive():
+                self.conn.close()
+                return
+        # the worker leads its process group: its code's children get the signals too
+        self._signal_group(signal.SIGTERM)
+        self.process.join(TERMINATE_GRACE)
+        self._signal_group(signal.SIGKILL)  # the worker if still alive, and any straggler
+        self.process.join(TERMINATE_GRACE)
         self.conn.close()
+
+    def _signal_group(self, signum: int) -> None:
+        """Send ``signum`` to the worker's process group (the worker alone while it has not
+        made its own group yet). The group id is the worker's pid, which no other process can
+        take while the group exists."""
+        pid = self.pid
+        if pid is None:
+            return
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(pid, signum)
+                return
+            except ProcessLookupError:
+                pass  # no such group (yet): signal the process itself
+            except PermissionError:  # pragma: no cover - defensive
+                pass
+        if self.process.is_alive():
+            if signum == signal.SIGTERM:
+                self.process.terminate()
+            else:
+                self.process.kill()
 
 
 class WorkerPool:
@@ -165,6 +250,10 @@ class WorkerPool:
         self._idle: deque[_Worker] = deque()
         self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[_Worker]]] = deque()
         self._replacing: list[threading.Thread] = []
+        # at exit, before multiprocessing joins the (non-daemon) workers: shut the pool down
+        self._finalizer = multiprocessing.util.Finalize(
+            None, _shutdown_at_exit, args=(weakref.ref(self),), exitpriority=10
+        )
         for _ in range(nworkers):
             worker = _Worker(self._context)
             self._workers.add(worker)
@@ -314,6 +403,7 @@ class WorkerPool:
     def shutdown(self) -> None:
         """Stop the workers: idle ones are asked to exit, busy ones are terminated; jobs
         waiting for a worker fail."""
+        self._finalizer.cancel()
         with self._lock:
             self._closed = True
             workers = list(self._workers)
@@ -333,6 +423,12 @@ class WorkerPool:
             worker.stop(terminate=worker not in idle)
         for thread in replacing:
             thread.join(3 * TERMINATE_GRACE + 5)
+
+
+def _shutdown_at_exit(pool_ref: weakref.ref[WorkerPool]) -> None:
+    pool = pool_ref()
+    if pool is not None:
+        pool.shutdown()
 
 
 def _fail(future: asyncio.Future[Any], error: BaseException) -> None:

@@ -144,3 +144,83 @@ def test_timeout_validation():
     assert t.meta["timeout"] == 1.5
     t.timeout = None
     assert "timeout" not in t.meta
+
+
+@delayed
+def with_multiprocessing_children(x):
+    import multiprocessing
+
+    # a pool's children are daemon processes: only a non-daemon process may start them
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        return sum(pool.map(abs, [x, -x]))
+
+
+@pytest.mark.timeout(180)
+def test_spawn_transformer_starts_multiprocessing_children(one_worker):
+    assert with_multiprocessing_children(-21).run() == 42
+
+
+@pytest.mark.timeout(180)
+def test_spawn_cancel_ends_the_children_of_a_bash_transformer(one_worker, tmp_path):
+    """The worker leads its own process group: a cancel ends the commands bash started."""
+    import time
+
+    pidfile = tmp_path / "child.pid"
+    bash = delayed("sleep 300 & echo $! > $pidfile; wait; echo done > RESULT", "bash")
+    tf = bash(pidfile=str(pidfile)).start()
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() or not pidfile.read_text().strip():
+        assert time.monotonic() < deadline, "the bash transformer never started its child"
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    os.kill(child, 0)  # it runs
+    assert tf.cancel() is True
+    wait_for_process_end(child)
+    assert whoami(3).run()[0] == 3  # the slot takes the next one
+
+
+PARENT_SCRIPT = """
+import sys, time
+from seamless_transformer import delayed, spawn
+
+@delayed
+def sleeper(path):
+    import os, time
+    with open(path, "w") as f:
+        f.write(str(os.getpid()))
+    time.sleep(300)
+
+if __name__ == "__main__":
+    spawn(1)
+    sleeper(sys.argv[1]).start()
+    time.sleep(300)
+"""
+
+
+@pytest.mark.timeout(180)
+def test_spawn_workers_end_when_the_parent_is_killed(tmp_path):
+    """The parent is SIGKILLed (no shutdown runs): the watchdog in its worker ends the worker."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "parent.py"
+    script.write_text(PARENT_SCRIPT)
+    pidfile = tmp_path / "worker.pid"
+    parent = subprocess.Popen([sys.executable, str(script), str(pidfile)], cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 90
+        while not pidfile.exists() or not pidfile.read_text().strip():
+            assert parent.poll() is None, "the parent script failed"
+            assert time.monotonic() < deadline, "the transformation never started"
+            time.sleep(0.1)
+        worker = int(pidfile.read_text())
+        assert worker != parent.pid
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait(30)
+        wait_for_process_end(worker)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait(30)
