@@ -113,6 +113,7 @@ class SeamlessDaskClient:
         self._lock = threading.RLock()
         self._gatherers: dict[asyncio.AbstractEventLoop, ResultGatherer] = {}  # one per loop
         self._closed = threading.Event()
+        self._killable: bool | None = None
         self.dummy_handle: DummySchedulerHandle | None = None
         if register_plugin:
             self._register_plugin()
@@ -183,6 +184,33 @@ class SeamlessDaskClient:
         if self.dummy_handle is not None:
             self.dummy_handle.stop()
             self.dummy_handle = None
+
+    # ------------------------------------------------------------------ killable workers
+    @property
+    def killable(self) -> bool:
+        """True when the Dask workers stop the code of a cancelled (or timed out)
+        transformation (``seamless-dask.killable``, see :mod:`seamless_dask.killable`); False
+        when they run it to its end, or before any worker answered."""
+        return bool(self._killable)
+
+    def probe_killable(self) -> bool | None:
+        """Ask every Dask worker whether it runs killable transformations (blocking; the
+        answer is kept once a worker has answered): True only when all of them do."""
+        if self._killable is not None:
+            return self._killable
+        from .killable import runs_killable
+
+        try:
+            answers = self._client.run(runs_killable)
+        except Exception:  # noqa: BLE001  (no answer: ask again next time)
+            return None
+        if answers:
+            self._killable = all(bool(v) for v in answers.values())
+        return self._killable
+
+    async def _ensure_probed(self) -> None:
+        if self._killable is None:
+            await asyncio.get_running_loop().run_in_executor(None, self.probe_killable)
 
     # ------------------------------------------------------------------ priorities
     def _priorities(self) -> dict[str, int]:
@@ -279,9 +307,12 @@ class SeamlessDaskClient:
         resources: Mapping[str, Any] | None,
         dependencies: dict[str, TransformationFutures],
         recompute: bool = False,
+        timeout: float | None = None,
     ) -> TransformationFutures:
         prio = self._priorities()
         payload = {
+            # enforced by killable workers (seconds the code runs; see seamless_dask.killable)
+            "timeout": timeout,
             "tf_dict": tf_dict,
             "tf_checksum": tf_checksum,
             "scratch": scratch,
@@ -409,6 +440,7 @@ class SeamlessDaskClient:
                 resources=resources,
                 dependencies={},
                 recompute=recompute,
+                timeout=transformation.timeout,
             )
         else:
             template = {**results, **{pin: PLACEHOLDER_CHECKSUM for pin in dep_futures}}
@@ -434,6 +466,7 @@ class SeamlessDaskClient:
                 resources=resources,
                 dependencies=dep_futures,
                 recompute=recompute,
+                timeout=transformation.timeout,
             )
         self._by_transformation[transformation] = futures
         transformation._dask_futures = futures  # the 1.x name (tests ask who_has base.key)
@@ -464,6 +497,7 @@ class SeamlessDaskClient:
         from seamless_transformer.errors import TransformationError
         from seamless_transformer.transformation_cache import get_transformation_cache
 
+        await self._ensure_probed()
         submitted = await self.ensure_futures(transformation, lookup=lookup, recompute=recompute)
         if not isinstance(submitted, TransformationFutures):
             return Checksum(submitted)
@@ -512,7 +546,8 @@ class SeamlessDaskClient:
     def cancel_futures(self, futures: TransformationFutures) -> None:
         """Release our interest in a submission; Dask cancels it unless another client wants it.
 
-        A base task that was already running finishes its code but writes nothing.
+        A base task that was already running writes nothing; its code runs to its end in a
+        Dask worker thread, or is stopped at once by killable workers (:attr:`killable`).
         """
         futures.released = True
         self._tf_cache.discard_value(futures)

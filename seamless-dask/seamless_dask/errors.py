@@ -8,8 +8,10 @@ Hierarchy (every class also derives from the builtin named in brackets)::
     ├── NoDaskClientError [RuntimeError]      a Dask operation needs a registered
     │                                         SeamlessDaskClient and there is none
     ├── DependencyError [RuntimeError]        an upstream transformation has an exception
-    └── WorkerSetupError [RuntimeError]       a Dask worker cannot host Seamless work
-                                              (too few threads, ...)
+    ├── WorkerSetupError [RuntimeError]       a Dask worker cannot host Seamless work
+    │                                         (too few threads, ...)
+    └── DaemonWorkerError [RuntimeError]      seamless-dask.killable is set, but the Dask
+                                              worker is a daemon process (no children)
 
 Re-exported (the same class object, defined once in the lowest layer that raises it)::
 
@@ -92,12 +94,29 @@ class WorkerSetupError(SeamlessDaskError, RuntimeError):
         )
 
 
+class DaemonWorkerError(SeamlessDaskError, RuntimeError):
+    """``seamless-dask.killable`` needs Dask workers that may start child processes."""
+
+    def __init__(self, *, process_name: str) -> None:
+        self.process_name = process_name
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return (
+            f"seamless-dask.killable is set, but the Dask worker process {self.process_name!r} "
+            "is a daemon process, which may not start the Seamless worker processes that run "
+            "killable transformations; set distributed.worker.daemon: false for the Dask "
+            "workers (seamless-dask-wrapper does this in Seamless mode)"
+        )
+
+
 CANCELED_TEXT = "Transformation was canceled"
 DEPENDENCY_TEXT = "Dependency has an exception."
 
 __all__ = [
     "CANCELED_TEXT",
     "DEPENDENCY_TEXT",
+    "DaemonWorkerError",
     "DependencyError",
     "NoDaskClientError",
     "SeamlessDaskError",

@@ -60,6 +60,13 @@ def _client() -> SeamlessDaskClient | None:
     return client
 
 
+def _registered_client_is_killable() -> bool:
+    from .transformer_client import get_seamless_dask_client
+
+    client = get_seamless_dask_client()
+    return client is not None and bool(getattr(client, "killable", False))
+
+
 async def _run_locally(transformation: Transformation, recompute: bool = False) -> Checksum:
     """Permission refused: compute the dependencies, then run in this process (``recompute``:
     without cache lookups)."""
@@ -84,9 +91,20 @@ class DaskExecutor(Executor):
     remote = True
     accepts_dependencies = True
     name = EXECUTOR_NAME
-    #: a task already running on a Dask worker thread cannot be killed: it runs to its end
-    #: and writes nothing (see the README, "Cancel and timeouts")
-    stops_work_on_cancel = False
+
+    @property
+    def stops_work_on_cancel(self) -> bool:
+        """A task already running in a Dask worker thread cannot be killed: it runs to its end
+        and writes nothing, unless the workers are killable (``seamless-dask.killable``): then
+        the Seamless worker process running the code is terminated (README, "Cancel and
+        timeouts")."""
+        return _registered_client_is_killable()
+
+    @property
+    def enforces_timeout(self) -> bool:
+        """Killable workers time the code themselves (not the wait in the Dask queue);
+        otherwise the timeout counts from the hand-over to Dask."""
+        return _registered_client_is_killable()
 
     async def execute(
         self, transformation: Transformation, *, recompute: bool = False

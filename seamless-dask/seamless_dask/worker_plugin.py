@@ -3,8 +3,10 @@
 Thin by design (STYLE 14): ``setup`` checks threads, exports the scheduler address and worker
 count, registers the Buffer serializers, gives the worker its ``S`` resource (N units) if the
 cluster did not, configures the remote clients (hashserver, database) in worker processes and
-selects remote execution there (nested transformations go back to Dask), and installs the
-permission throttle; ``teardown`` undoes the process-level parts.
+selects remote execution there (nested transformations go back to Dask), installs the
+permission throttle and, in killable mode (``seamless-dask.killable``), starts the pool of
+Seamless worker processes that run the code of base tasks; ``teardown`` undoes the
+process-level parts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from distributed import Worker
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from .errors import WorkerSetupError
+from .killable import get_killable_pool_registry, killable_enabled
 
 
 def _configure_remote_clients(remote_clients: Mapping[str, Any]) -> bool:
@@ -70,6 +73,8 @@ class SeamlessWorkerPlugin(WorkerPlugin):
             await worker.set_resources(S=float(seamless_workers))
         if self.remote_clients:
             _configure_remote_clients(self.remote_clients)
+        if killable_enabled():  # start the Seamless worker processes before the first task
+            get_killable_pool_registry().get(seamless_workers)
         registry = get_permission_registry()
         if registry.manager is None:
             loop = worker.loop
@@ -92,10 +97,11 @@ class SeamlessWorkerPlugin(WorkerPlugin):
         return max(1, int(static)) if static else self.seamless_workers
 
     def teardown(self, worker: Worker) -> None:
-        """Forget the permission manager of this process."""
+        """Forget the permission manager of this process; stop its killable pool."""
         from .permissions import get_permission_registry
 
         get_permission_registry().reset()
+        get_killable_pool_registry().reset()
 
 
 __all__ = ["SeamlessWorkerPlugin"]

@@ -12,19 +12,25 @@ persist it: result buffer first, then the database entry, then a minimal executi
 read the known result's buffer: lost or corrupt) skips memory and database and executes again;
 the buffer write then replaces the stored copy (where the hashserver's directory is reachable:
 the local fast path), and the database entry is written again.
+
+Killable mode (``seamless-dask.killable``, :mod:`seamless_dask.killable`): the code runs in a
+Seamless worker process of this Dask worker; a released task stops it at once and writes nothing,
+and the transformation's timeout (from the payload) is enforced here.
 """
 
 from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from seamless_config.registries import register_registry
+from seamless_transformer.errors import TransformationTimeoutError
 
 from . import serialization  # noqa: F401  (registers the Buffer serializers on workers)
 from .errors import CANCELED_TEXT, DEPENDENCY_TEXT
+from .killable import TaskReleased, execute_killable, killable_enabled
 from .payloads import BasePayload, FatPayload, ThinPayload
 
 if TYPE_CHECKING:
@@ -196,12 +202,17 @@ async def _evaluate(
     lookup_database: bool = True,
     known: Mapping[Checksum, Buffer] | None = None,
     recompute: bool = False,
+    *,
+    is_released: Callable[[], bool] | None = None,
+    timeout: float | None = None,
 ) -> tuple[Checksum, ExecutionResult | None]:
     """Memory, then database, then execution (not persisted yet): (result, outcome or None).
     ``recompute``: no lookup at all, execution.
 
     Deliberately not the transformation cache's in-flight latch: with in-process workers the
     submitting client holds that latch for this very checksum while it waits for Dask.
+    Killable mode (:mod:`seamless_dask.killable`): the code runs in a Seamless worker process,
+    stopped when ``is_released()`` says so (TaskReleased) or after ``timeout`` seconds.
     """
     from seamless_transformer import persistence
     from seamless_transformer.execute import execute_in_process
@@ -216,9 +227,18 @@ async def _evaluate(
     if result is not None:
         return result, None
     meter = RuntimeMeter()
-    outcome = await execute_in_process(tf_dict, known or None)
+    if killable_enabled():
+        outcome = await execute_killable(
+            tf_dict, known or None, is_released=is_released or _never, timeout=timeout
+        )
+    else:
+        outcome = await execute_in_process(tf_dict, known or None)
     outcome.runtime = meter.stop()
     return outcome.checksum, outcome
+
+
+def _never() -> bool:
+    return False
 
 
 async def _evaluate_and_store(
@@ -230,12 +250,27 @@ async def _evaluate_and_store(
     lookup_database: bool,
     known: Mapping[Checksum, Buffer],
     recompute: bool = False,
-) -> tuple[Checksum, ExecutionResult | None, bool]:
+    timeout: float | None = None,
+) -> tuple[Checksum | None, ExecutionResult | None, bool]:
     """``_evaluate``, then (unless Dask no longer wants the task) ``_store``, in one trip to
     the event loop: (result, outcome or None, cancelled)."""
-    result, outcome = await _evaluate(
-        tf_dict, tf_checksum, scratch, lookup_database, known, recompute
-    )
+
+    def is_released() -> bool:
+        return worker is not None and task_is_cancelled(key, worker)
+
+    try:
+        result, outcome = await _evaluate(
+            tf_dict,
+            tf_checksum,
+            scratch,
+            lookup_database,
+            known,
+            recompute,
+            is_released=is_released,
+            timeout=timeout,
+        )
+    except TaskReleased:  # killable mode: the code was stopped, nothing is written
+        return None, None, True
     if outcome is None:
         return result, None, False
     if worker is not None and task_is_cancelled(key, worker):  # nothing is written after a cancel
@@ -259,6 +294,12 @@ async def _store(tf_checksum: Checksum, outcome: ExecutionResult, scratch: bool)
         runtime=outcome.runtime,
         leaf_buffers=outcome.leaf_buffers,
     )
+
+
+def _timeout(payload: Mapping[str, Any]) -> float | None:
+    """The transformation's timeout in seconds (enforced here in killable mode), or None."""
+    value = payload.get("timeout")
+    return None if value is None else float(value)
 
 
 def run_base(payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | None]) -> BasePayload:
@@ -292,14 +333,18 @@ def run_base(payload: Mapping[str, Any], inputs: Mapping[str, InputPayload | Non
                 lookup,
                 _known_buffers(payload, inputs),
                 bool(payload.get("recompute", False)),
+                _timeout(payload),
             ),
             "base task",
         )
-        if outcome is None:  # found in memory/database, or joined work already persisting
-            return BasePayload(tf_hex, result.hex(), None, None)
         if cancelled:
             return BasePayload(tf_hex, None, None, CANCELED_TEXT)
+        assert result is not None  # only a released task comes back without one
+        if outcome is None:  # found in memory/database, or joined work already persisting
+            return BasePayload(tf_hex, result.hex(), None, None)
         return BasePayload(tf_hex, result.hex(), outcome.buffer, None)
+    except TransformationTimeoutError as exc:  # killable mode: "... timed out after N s"
+        return BasePayload(tf_hex, None, None, str(exc))
     except Exception:  # noqa: BLE001 (the traceback travels to the client in the payload)
         return BasePayload(tf_hex, None, None, traceback.format_exc(limit=6))
     finally:

@@ -27,7 +27,7 @@ def test_schema_entries_have_type_and_description() -> None:
     def walk(tree: dict) -> None:
         for value in tree.values():
             if "description" in value:
-                assert value["type"] in {"duration", "integer", "number", "string"}
+                assert value["type"] in {"boolean", "duration", "integer", "number", "string"}
                 assert value["description"].strip()
             else:
                 walk(value)
