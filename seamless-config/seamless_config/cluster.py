@@ -103,6 +103,7 @@ class Queue:
     dask_resources: dict[str, Any] | None = None
     worker_threads: int | None = None
     processes: int | None = None
+    killable: bool = False
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ _FIELD_KINDS = {
     "dask_resources": "mapping",
     "worker_threads": "int",
     "processes": "int",
+    "killable": "bool",
     "TEMPLATE": "str",
 }
 

@@ -207,5 +207,12 @@ QUEUE: dict[str, Key] = {
     "dask_resources": Key("mapping", None, "Dask worker resources."),
     "worker_threads": Key("int", None, "Threads per worker process (pure-Dask default 2)."),
     "processes": Key("int", None, "Worker processes per job."),
+    "killable": Key(
+        "bool",
+        False,
+        "Seamless mode: the Dask workers run each transformation's code in a Seamless worker "
+        "process, which cancel and timeouts terminate (default: in a Dask worker thread, which "
+        "runs to its end).",
+    ),
 }
 """Dask queue fields; '-' in a key is read as '_' (job-extra-directives)."""

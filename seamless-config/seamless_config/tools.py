@@ -453,6 +453,8 @@ def _dask_parameters(definition: Cluster, queue: Queue, *, pure: bool) -> dict[s
         params["pure_dask"] = True
     else:
         params["record"] = select.get_record()
+        if queue.killable:  # only when asked for: the parameters stay those of 1.x otherwise
+            params["killable"] = True
     return {k: copy.deepcopy(v) for k, v in params.items() if v is not None}
 
 

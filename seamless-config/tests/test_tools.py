@@ -191,6 +191,24 @@ def test_daskserver_node_and_exclusive(storage_cluster) -> None:
         tools.configure_daskserver()
 
 
+def test_killable_queue(storage_cluster) -> None:
+    """A queue's `killable: true` reaches the Dask wrapper; without it (the default) the
+    parameters are those of 1.x; pure-Dask mode does not take it."""
+    queues = {
+        "default": dict(QUEUE),
+        "stoppable": {"TEMPLATE": "default", "killable": True},
+    }
+    define_clusters({"demo": demo_cluster(daskserver=True, type="slurm", queues=queues)})
+    assert "killable" not in tools.configure_daskserver()["file_parameters"]
+    select.select_queue("stoppable")
+    assert tools.configure_daskserver()["file_parameters"]["killable"] is True
+    assert "killable" not in tools.configure_pure_daskserver()["file_parameters"]
+    with pytest.raises(ClusterDefinitionError, match="expected bool"):
+        define_clusters(
+            {"demo": demo_cluster(daskserver=True, queues={"q": {**QUEUE, "killable": "yes"}})}
+        )
+
+
 def test_slurm_node_selection(storage_cluster) -> None:
     select.select_node("node123")
     assert (

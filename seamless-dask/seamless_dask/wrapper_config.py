@@ -12,6 +12,10 @@ processes gets N = cores // P Seamless workers (and ``N x T`` threads unless ``w
 given). Transformations run in worker threads, so pure-Python code that holds the GIL uses one
 core per worker process: ``processes: <cores>`` gives it every core.
 
+``killable: true`` (the queue's key): the workers run the code of each transformation in a
+Seamless worker process that cancel and timeouts terminate (``seamless-dask.killable``, exported
+to the workers with the other ``seamless-dask.*`` keys; see :mod:`seamless_dask.killable`).
+
 Pure-Dask mode (``pure_dask: true``): no throttle, no S resource, and no thread or process
 override unless ``worker_threads`` / ``processes`` are given.
 
@@ -378,6 +382,11 @@ def build_wrapper_configuration(
     exclusive = bool(params.get("exclusive", False)) and not pure
     interactive = bool(params.get("interactive", False))
     record = bool(params.get("record", False))
+    killable = params.get("killable", False)
+    if not isinstance(killable, bool):
+        raise WrapperConfigError(
+            key="killable", value=killable, problem="must be true or false", path=path
+        )
 
     memory = params.get("memory")
     if not memory:
@@ -482,6 +491,8 @@ def build_wrapper_configuration(
         dask_config["distributed.worker.daemon"] = False
         dask_config["seamless-dask.seamless-workers"] = seamless_workers
         dask_config["seamless-dask.throttle.transformation-throttle"] = throttle
+        if killable:  # the code of each transformation runs in a Seamless worker process
+            dask_config["seamless-dask.killable"] = True
     extra = params.get("extra_dask_config") or {}
     if not isinstance(extra, Mapping):
         raise WrapperConfigError(

@@ -147,3 +147,26 @@ def test_oar_requires_memory_property_and_renders() -> None:
     assert "memcore" in script and "SEAMLESS_WORKER_TRANSFORMATION_THROTTLE" not in script
     assert script.count("--nthreads") == 1  # no Seamless override; jobqueue derives its own
     assert "#OAR -l /nodes=1/core=2" in script and "#OAR -p memcore>=" in script
+
+
+def test_killable_queue_reaches_the_workers() -> None:
+    """`killable: true` sets seamless-dask.killable for the workers (Dask config of local
+    workers, an export in job scripts); without it nothing changes; pure Dask ignores it."""
+    import dask.config
+
+    plain = build({**BASE, "cores": 2})
+    assert "seamless-dask.killable" not in plain.dask_config
+    assert "DASK_SEAMLESS_DASK__KILLABLE" not in plain.env_exports
+    cfg = build({**BASE, "cores": 2, "killable": True})
+    assert cfg.dask_config["seamless-dask.killable"] is True
+    assert cfg.dask_config["distributed.worker.daemon"] is False  # workers may start children
+    export = cfg.env_exports["DASK_SEAMLESS_DASK__KILLABLE"]
+    assert dask.config.interpret_value(export) is True  # what a job-script worker reads
+    slurm = build({**BASE, "cores": 2, "killable": True}, "dask_jobqueue::SLURMCluster")
+    assert "export DASK_SEAMLESS_DASK__KILLABLE=true" in slurm.jobqueue_options[
+        "job_script_prologue"
+    ]
+    pure = build({**BASE, "cores": 2, "killable": True, "pure_dask": True})
+    assert "seamless-dask.killable" not in pure.dask_config
+    with pytest.raises(WrapperConfigError, match="killable"):
+        build({**BASE, "cores": 2, "killable": "yes"})
