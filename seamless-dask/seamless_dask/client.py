@@ -119,6 +119,7 @@ class SeamlessDaskClient:
             self._register_plugin()
         if interactive or is_local_cluster:
             self._wait_for_workers(quiet=not interactive)
+            self.probe_killable()  # workers are there: known before the first transformation
         self._prune_thread = threading.Thread(
             target=self._prune_loop, name="seamless-dask-cache-prune", daemon=True
         )

@@ -144,3 +144,28 @@ def test_a_daemon_process_cannot_be_killable() -> None:
             check_can_start_children()
     finally:
         process.daemon = saved
+
+
+@delayed
+def nested_pids(x):
+    import os
+
+    from seamless.transformer import delayed
+
+    @delayed
+    def inner(y):
+        import os
+
+        return [y * 2, os.getpid()]
+
+    doubled, inner_pid = inner(x).run()
+    return [doubled + 1, os.getpid(), inner_pid]
+
+
+@pytest.mark.timeout(300)
+def test_killable_nested_transformation_runs_in_the_seamless_worker(killable_dask: Any) -> None:
+    """As on spawn: a transformation started by the code runs in the same worker process."""
+    value, outer_pid, inner_pid = nested_pids(20).run()
+    assert value == 41
+    assert inner_pid == outer_pid
+    assert outer_pid not in _dask_worker_pids(killable_dask) and outer_pid != os.getpid()

@@ -94,6 +94,31 @@ def test_seamless_mode_threads_resources_and_sigterm(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(180)
+def test_killable_queue_gives_killable_workers(tmp_path: Path) -> None:
+    """`killable: true` in the parameters: the wrapper's workers run Seamless code in worker
+    processes of their own (the client's probe says so) and are not daemons."""
+    from seamless_dask.client import SeamlessDaskClient
+
+    params = {"memory": "1GiB", "cores": 1, "walltime": "01:00:00", "maximum_jobs": 1}
+    proc, status = start_wrapper(tmp_path, {**params, "killable": True})
+    try:
+        contents = json.loads(status.read_text())
+        with Client(f"tcp://127.0.0.1:{contents['port']}", timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+            seamless_client = SeamlessDaskClient(client, worker_plugin_workers=1)
+            try:
+                assert seamless_client.probe_killable() is True
+                assert seamless_client.killable
+            finally:
+                seamless_client.close(close_client=False)
+            daemon = client.run(lambda: __import__("multiprocessing").current_process().daemon)
+            assert list(daemon.values()) == [False]
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+
+
+@pytest.mark.timeout(180)
 def test_pure_dask_mode_threads_and_inactivity(tmp_path: Path) -> None:
     proc, status = start_wrapper(
         tmp_path,
