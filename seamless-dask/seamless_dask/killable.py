@@ -27,13 +27,17 @@ import asyncio
 import multiprocessing
 import os
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from seamless_config.registries import register_registry
 
 from .config import get_seconds, get_setting
 from .errors import DaemonWorkerError
+
+if TYPE_CHECKING:
+    from seamless_transformer.transformation_cache import ExecutionResult
+    from seamless_transformer.worker_pool import WorkerPool
 
 __all__ = [
     "KillablePoolRegistry",
@@ -74,9 +78,9 @@ class KillablePoolRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pool: Any = None
+        self._pool: WorkerPool | None = None
 
-    def get(self, nworkers: int | None = None) -> Any:
+    def get(self, nworkers: int | None = None) -> WorkerPool:
         """The pool, started on first use with ``nworkers`` processes (default: the Seamless
         workers of this Dask worker, ``SEAMLESS_DASK_WORKERS`` or
         ``seamless-dask.seamless-workers``)."""
@@ -116,9 +120,9 @@ async def execute_killable(
     tf_dict: Mapping[str, Any],
     known: Mapping[Any, Any] | None,
     *,
-    is_released: Any,
+    is_released: Callable[[], bool],
     timeout: float | None,
-) -> Any:
+) -> ExecutionResult:
     """Run ``tf_dict`` in a Seamless worker process of the pool; its ExecutionResult.
 
     ``is_released()`` is polled every ``seamless-dask.cancel-watch-interval`` while the code

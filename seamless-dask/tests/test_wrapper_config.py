@@ -163,9 +163,9 @@ def test_killable_queue_reaches_the_workers() -> None:
     export = cfg.env_exports["DASK_SEAMLESS_DASK__KILLABLE"]
     assert dask.config.interpret_value(export) is True  # what a job-script worker reads
     slurm = build({**BASE, "cores": 2, "killable": True}, "dask_jobqueue::SLURMCluster")
-    assert "export DASK_SEAMLESS_DASK__KILLABLE=true" in slurm.jobqueue_options[
-        "job_script_prologue"
-    ]
+    assert (
+        "export DASK_SEAMLESS_DASK__KILLABLE=true" in slurm.jobqueue_options["job_script_prologue"]
+    )
     pure = build({**BASE, "cores": 2, "killable": True, "pure_dask": True})
     assert "seamless-dask.killable" not in pure.dask_config
     with pytest.raises(WrapperConfigError, match="killable"):

@@ -140,7 +140,9 @@ def _read_result(root: str, celltype: str) -> Any:
     )
 
 
-def _run_script(script: str, root: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[bytes]:
+def _run_script(
+    script: str, root: str, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[bytes]:
     """Run ``script`` under bash in its own session; when this is interrupted (the spawn worker
     is terminated: SIGTERM raises SystemExit), kill the whole session's process group, so that
     the commands bash started in the background end too."""

@@ -3,14 +3,16 @@
 Cancelling a transformation cancels its computation task; the executor running the work reacts
 to that (see each executor's ``stops_work_on_cancel``):
 
-- ``spawn``: the worker process running it is terminated and replaced (the slot takes the next
-  transformation);
+- ``spawn``: the worker process running it is terminated with its process group and replaced
+  (the slot takes the next transformation);
 - ``jobserver``: the request is cancelled, and the jobserver terminates the worker process
   running the job;
 - ``process``: the code runs in a thread of this process, which cannot be killed: it runs on
   in the background, and its result is thrown away;
 - ``daskserver``: the Dask futures are cancelled; a task already running on a Dask worker
-  thread cannot be killed by distributed: its code runs to the end, and writes nothing.
+  thread cannot be killed by distributed: its code runs to the end, and writes nothing; unless
+  the workers are killable (the queue's ``killable: true``): then the code runs in a Seamless
+  worker process under the Dask worker, which is terminated as on ``spawn``.
 
 In every case nothing of a canceled transformation is stored (no buffer, no database entry).
 A timeout (``Transformer.timeout``, ``meta["timeout"]``, or seamless-config's ``- timeout: N``)

@@ -666,9 +666,9 @@ class Transformation:
         """Cancel (terminal); True if the transformation was not finished yet (Seamless 1.x).
 
         ``cancel_outcome`` then says whether running work was stopped (``spawn``,
-        ``jobserver``: its worker process is terminated) or runs on in the background with its
-        result discarded (``process``, ``daskserver``). Nothing of a canceled transformation
-        is stored."""
+        ``jobserver``, killable Dask workers: its worker process is terminated) or runs on in
+        the background with its result discarded (``process``, ``daskserver`` by default).
+        Nothing of a canceled transformation is stored."""
         if self._canceled or self._result_checksum is not None:
             return False
         self._canceled = True
