@@ -25,6 +25,7 @@ from seamless_testing.heartbeat import (
 )
 
 ROUNDS = 100_000  # ~80 min of heartbeat: only a kill ends it within the test
+TIMEOUT = 10
 
 
 @delayed
@@ -90,9 +91,14 @@ def test_killable_worker_stops_the_code(how: str, killable_dask: Any, tmp_path: 
     path = tmp_path / "beat"
     transformer = delayed(heartbeat_code)
     if how == "timeout":
-        transformer.timeout = 3  # counted by the worker from the start of the code
+        # counted by the Dask worker from the start of the code (not the queue or the start of
+        # the Seamless worker process); generous, for a loaded machine
+        transformer.timeout = TIMEOUT
     tf = transformer(str(path), ROUNDS).start()
-    pid = wait_for_heartbeat(path)
+    try:
+        pid = wait_for_heartbeat(path)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; the transformation: {tf.status}, {tf.exception}") from None
     # the code runs in a Seamless worker process under the Dask worker
     assert pid != os.getpid() and pid not in _dask_worker_pids(killable_dask)
     if how == "cancel":
@@ -101,7 +107,7 @@ def test_killable_worker_stops_the_code(how: str, killable_dask: Any, tmp_path: 
         assert tf.status == "Status: canceled"
     else:
         tf.compute()
-        assert tf.exception == "Transformation timed out after 3 s"
+        assert tf.exception == f"Transformation timed out after {TIMEOUT} s"
     wait_for_process_end(pid)  # the Seamless worker process was terminated...
     _, count = wait_for_heartbeat_stop(path)  # ...so the heartbeat stopped early
     assert count < ROUNDS - 1
