@@ -132,3 +132,63 @@ def test_sigint_without_handler_exits_as_interrupted_and_cache_stays_consistent(
     assert again.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1]) == [2 * i for i in range(40)]
     assert len(os.listdir(markers)) <= 38
+
+
+SPAWN_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    import seamless_config
+    seamless_config.init()  # no servers: the in-process cache
+    from seamless.transformer import TransformationList, delayed
+    import seamless_transformer
+    seamless_transformer.spawn(2)
+
+    @delayed
+    def slow(i, marker_dir):
+        import os, time
+        with open(os.path.join(marker_dir, f"started-{i}"), "w") as f:
+            f.write(str(os.getpid()))
+        time.sleep(1.5)
+        return i * i
+
+    items = TransformationList([slow(i, sys.argv[1]) for i in range(12)], nparallel=2)
+    print(items.run(), flush=True)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return not any(line.startswith("State:\tZ") for line in f)
+    except OSError:
+        return False
+
+
+@pytest.mark.timeout(300)
+def test_sigint_to_the_pid_of_a_spawn_user_ends_it_and_its_workers(tmp_path):
+    """SIGINT to the PID only (kill -INT, a batch system, a supervisor), not to the group: the
+    process with spawn() workers exits by SIGINT and its workers end too (it used to hang in
+    multiprocessing's atexit join of its workers, which kept running)."""
+    markers = tmp_path / "markers-spawn"
+    markers.mkdir()
+    script = tmp_path / "spawn_child.py"
+    script.write_text(SPAWN_CHILD)
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(markers)],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _interrupt_when_running(process, markers, 4)  # two done, two running
+    out, err = _communicate(process, 120)
+    assert process.returncode == -signal.SIGINT, (process.returncode, err)
+    workers = {int(m.read_text()) for m in markers.iterdir() if m.read_text().isdigit()}
+    assert workers and process.pid not in workers, workers
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), [p for p in workers if _alive(p)]
