@@ -93,19 +93,26 @@ class JobRunner:
         cache.register_transformation(tf, dict(request.transformation_dict))
         if request.recompute:
             return await self._recompute(request)
+        result, runtime = await self._evaluate(request, lookup_database=True)
+        if runtime is None:  # a cache hit: check before answering
+            return await self._ensure(request, JobResult(result, {}, stored=False))
+        await self._write_record(tf, result, runtime)
+        return JobResult(result, runtime, stored=not request.scratch)
+
+    async def _evaluate(
+        self, request: RunRequest, *, lookup_database: bool
+    ) -> tuple[Checksum, dict[str, Any] | None]:
+        """The result, and the runtime of the execution (None when nothing was executed)."""
         measured: dict[str, Any] = {}
-        result = await cache.evaluate(
-            tf,
+        result = await get_transformation_cache().evaluate(
+            request.tf_checksum,
             self._execute_func(request, measured),
             scratch=request.scratch,
-            lookup_database=True,
+            lookup_database=lookup_database,
             persist=True,
             latch=_LATCH,
         )
-        if "runtime" not in measured:  # a cache hit: check before answering
-            return await self._ensure(request, JobResult(result, {}, stored=False))
-        await self._write_record(tf, result, measured["runtime"])
-        return JobResult(result, measured["runtime"], stored=not request.scratch)
+        return result, measured.get("runtime")
 
     def _execute_func(self, request: RunRequest, measured: dict[str, Any]) -> ExecuteFunc:
         tf_dict = _execution_dict(request)
@@ -144,18 +151,9 @@ class JobRunner:
     async def _execute_again(self, request: RunRequest) -> JobResult:
         """Execute without any lookup and store (the buffer write replaces a stored copy)."""
         tf = request.tf_checksum
-        cache = get_transformation_cache()
-        cache.forget(tf)
-        measured: dict[str, Any] = {}
-        result = await cache.evaluate(
-            tf,
-            self._execute_func(request, measured),
-            scratch=request.scratch,
-            lookup_database=False,
-            persist=True,
-            latch=_LATCH,
-        )
-        runtime = measured.get("runtime", {})
+        get_transformation_cache().forget(tf)
+        result, executed = await self._evaluate(request, lookup_database=False)
+        runtime = executed or {}
         if runtime:
             await self._write_record(tf, result, runtime)
         return JobResult(result, runtime, stored=not request.scratch)
